@@ -1,0 +1,17 @@
+"""symphys: differentiable 3-D rigid-body physics as a symbolic graph."""
+
+from .compile import CompiledFunction, compile, grad, symbolic_params, symbolic_state
+from .graph import draw, graph_stats
+from .model import Model, Params, Shape, SolverOptions, State
+from .rollout import NonFiniteStateError, check_finite, rollout
+from .simulate import simulate
+from .step import step
+from .world import Body, World
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "World", "Body", "Model", "State", "Params", "Shape", "SolverOptions",
+    "step", "rollout", "simulate", "symbolic_state", "symbolic_params", "compile", "grad",
+    "CompiledFunction", "check_finite", "NonFiniteStateError", "graph_stats", "draw",
+]

@@ -1,0 +1,178 @@
+"""The only module that imports the graph library.
+
+Everything else in symphys uses the names exported here: the tensor namespace
+``pt``, ``scan``, ``grad``, ``function``, ``make_mode`` and a few graph
+utilities.  The library is chosen with the environment variable
+``SYMPHYS_GRAPH=pytensor|aesara`` (default ``pytensor``).
+
+A *backend* is a compile mode: ``"jax"`` (default; PyTensor's JAX linker, the
+GPU path), ``"c"`` (PyTensor's C virtual machine, mode "CVM") or ``"numba"``.
+"""
+
+from __future__ import annotations
+
+import os
+
+GRAPH_LIBRARY = os.environ.get("SYMPHYS_GRAPH", "pytensor").strip().lower()
+if GRAPH_LIBRARY not in ("pytensor", "aesara"):
+    raise ValueError(
+        f"SYMPHYS_GRAPH must be 'pytensor' or 'aesara', got {GRAPH_LIBRARY!r}"
+    )
+
+if GRAPH_LIBRARY == "pytensor":
+    import pytensor as _lib
+    import pytensor.tensor as pt
+    from pytensor.compile.mode import Mode
+    from pytensor.graph.basic import Constant, Variable, graph_inputs
+    from pytensor.graph.traversal import applys_between
+    from pytensor.graph.traversal import toposort
+    from pytensor.printing import debugprint
+    from pytensor.scan.op import Scan
+else:  # pragma: no cover - exercised by the Aesara lane only
+    import aesara as _lib
+    import aesara.tensor as pt
+    from aesara.compile.mode import Mode
+    from aesara.graph.basic import Constant, Variable, applys_between, graph_inputs
+    from aesara.graph.basic import io_toposort as _io_toposort
+    from aesara.printing import debugprint
+    from aesara.scan.op import Scan
+
+    def toposort(outputs):
+        return _io_toposort([], outputs)
+
+config = _lib.config
+# Tag traces cost ~25% of ``grad`` time on the engine's graphs (DESIGN.md).
+config.traceback__limit = 0
+LIBRARY_VERSION = _lib.__version__
+
+BACKENDS = ("jax", "c", "numba")
+_jax_configured = False
+
+
+def _configure_jax() -> None:
+    """float64 on, persistent compilation cache on (once per process)."""
+    global _jax_configured
+    if _jax_configured:
+        return
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    cache_dir = os.environ.get(
+        "SYMPHYS_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "symphys", "jax")
+    )
+    if cache_dir:
+        os.makedirs(cache_dir, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", cache_dir)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    _jax_configured = True
+
+
+def make_mode(backend: str = "jax") -> Mode:
+    """Compile mode for ``backend``; the same mode is used for every scan.
+
+    JAX runs with the ``fast_compile`` rewrites: the rewriter, not code
+    generation, dominates compile time and XLA optimizes the result anyway.
+    C and Numba need the full ``fast_run`` rewrites (fusion, in-place) to be
+    fast at run time.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "jax":
+        _configure_jax()
+        return Mode(linker="jax", optimizer="fast_compile")
+    if backend == "c":
+        return Mode(linker="cvm", optimizer="fast_run")
+    return Mode(linker="numba", optimizer="fast_run")
+
+
+def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
+         mode=None, name=None):
+    """``scan`` returning only its outputs (no updates dictionary)."""
+    out = _lib.scan(
+        fn,
+        sequences=sequences,
+        outputs_info=outputs_info,
+        non_sequences=non_sequences,
+        n_steps=n_steps,
+        mode=mode,
+        name=name,
+        strict=False,
+        return_list=True,
+        return_updates=False,
+    )
+    return out
+
+
+def grad(cost, wrt, **kwargs):
+    return _lib.grad(cost, wrt, **kwargs)
+
+
+def function(inputs, outputs, mode, **kwargs):
+    return _lib.function(inputs, outputs, mode=mode, on_unused_input="ignore", **kwargs)
+
+
+def _scan_mode(backend: str):
+    """Mode stored on Scan ops: what their inner graphs are rewritten with."""
+    if backend == "jax":
+        return Mode(linker="cvm", optimizer="fast_compile")
+    return None  # C: "cvm" + fast_run; Numba: fast_run + numba rewrites
+
+
+def retarget_scans(outputs, backend: str):
+    """Copy of ``outputs`` whose Scan ops (nested ones too) carry ``backend``'s mode.
+
+    Graphs are built before a backend is chosen, but each Scan's inner graph
+    is rewritten with the Scan's own mode; under JAX the default full
+    rewrite of every inner graph triples compile time (DESIGN.md).
+    """
+    mode = _scan_mode(backend)
+    replaced = {}
+    for node in toposort(outputs):
+        inputs = [replaced.get(i, i) for i in node.inputs]
+        op = node.op
+        if isinstance(op, Scan) and op.mode is not mode:
+            inner = retarget_scans(op.inner_outputs, backend)
+            op = Scan(op.inner_inputs, inner, op.info, mode=mode,
+                      truncate_gradient=op.truncate_gradient, name=op.name,
+                      allow_gc=op.allow_gc, strict=op.strict)
+        if op is node.op and all(a is b for a, b in zip(inputs, node.inputs)):
+            continue
+        new_node = op.make_node(*inputs)
+        replaced.update(zip(node.outputs, new_node.outputs))
+    return [replaced.get(o, o) for o in outputs]
+
+
+def count_nodes(outputs, inner: bool = True) -> dict:
+    """Apply-node counts of a graph: outer graph, inner graphs of Scans, total."""
+    outer = list(toposort(outputs))
+    stats = {"outer": len(outer), "scans": [], "total": len(outer)}
+    for node in outer:
+        if inner and isinstance(node.op, Scan):
+            sub = count_nodes(node.op.inner_outputs)
+            stats["scans"].append({"name": node.op.name, **sub})
+            stats["total"] += sub["total"]
+    return stats
+
+
+def constant(value, dtype=None):
+    return pt.constant(value, dtype=dtype)
+
+
+def tensor(name: str, shape: tuple, dtype: str):
+    return pt.tensor(name=name, shape=shape, dtype=dtype)
+
+
+def is_variable(x) -> bool:
+    return isinstance(x, Variable)
+
+
+def is_constant(x) -> bool:
+    return isinstance(x, Constant)
+
+
+__all__ = [
+    "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant",
+    "config", "make_mode", "scan", "grad", "function", "constant", "tensor",
+    "graph_inputs", "applys_between", "retarget_scans", "count_nodes", "toposort", "Scan", "debugprint", "is_variable", "is_constant",
+]

@@ -1,0 +1,101 @@
+"""Ground-contact rows: a normal and two friction rows per candidate sphere.
+
+Each candidate is a sphere (radius 0 for a box corner) fixed in a body.  A
+candidate is active while it penetrates the plane; an inactive candidate's
+rows have zero bounds, so the solver gives them zero impulse.  The normal row
+is soft (Catto 2011, "Soft Step", as in Box2D v3): a spring of natural
+frequency f and damping ratio zeta pushes out of penetration, implicit in the
+time step so it is stable for any stiffness.  Bouncing contacts (approach
+speed above the restitution threshold) instead get a rigid row whose target
+is -e times the approach speed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import math3d
+from ..backend import pt
+from .rows import OPEN_BOUND, Rows
+
+NORMAL = np.array([0.0, 0.0, 1.0])
+TANGENTS = (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+
+
+def soft_coefficients(frequency: float, damping_ratio: float, dt: float):
+    """(bias_rate 1/s, mass_scale, impulse_scale) of a soft row (Catto 2011)."""
+    omega = 2.0 * math.pi * frequency
+    a1 = 2.0 * damping_ratio + dt * omega
+    a2 = dt * omega * a1
+    a3 = 1.0 / (1.0 + a2)
+    return omega / a1, a2 * a3, a3
+
+
+def contact_rows(model, kin, params) -> Rows:
+    """Rows of all ground-contact candidates.
+
+    kin: Kinematics of the step (rotation, position, start-of-step velocities).
+    params: normalized Params (per-body arrays of shape (P, n_bodies)).
+    """
+    dtype = model.dtype
+    body = model.contact_body
+    n_c = model.n_contacts
+    rotation = kin.rotation[:, body]  # (B, C, 3, 3)
+    centre_offset = math3d.matvec(rotation, pt.constant(model.contact_offset.astype(dtype)))
+    centre = kin.position[:, body] + centre_offset  # (B, C, 3)
+    radius = pt.constant(model.contact_radius.astype(dtype))
+    distance = centre[..., 2] - radius - model.ground_height  # (B, C) m, < 0 = penetration
+    normal = pt.constant(NORMAL.astype(dtype))
+    lever = centre_offset - radius[:, None] * normal  # (B, C, 3) centre of mass -> contact point
+
+    def jacobian(direction):
+        d = pt.constant(direction.astype(dtype))
+        angular = math3d.cross(lever, pt.ones_like(lever) * d)
+        return pt.concatenate([pt.ones_like(lever) * d, angular], axis=-1)
+
+    jac_n, jac_t1, jac_t2 = jacobian(NORMAL), jacobian(TANGENTS[0]), jacobian(TANGENTS[1])
+    # Normal velocity of the contact point at the start of the step (before forces).
+    point_velocity = kin.velocity0[:, body] + math3d.cross(kin.angular_velocity0[:, body], lever)
+    approach = point_velocity[..., 2]  # (B, C) m/s, < 0 = approaching
+
+    active = pt.lt(distance, 0.0)
+    active_f = pt.cast(active, dtype)
+    solver = model.solver
+    bias_rate, soft_mass, soft_impulse = soft_coefficients(
+        solver.contact_frequency, solver.contact_damping_ratio, model.dt)
+    push_out = pt.minimum(-bias_rate * distance, solver.max_push_velocity)
+
+    restitution = pt.maximum(params.body_restitution[:, body], params.ground_restitution)
+    bounce = pt.and_(pt.lt(approach, -solver.restitution_threshold), pt.gt(restitution, 0.0))
+    target_n = pt.switch(bounce, -restitution * approach, push_out)
+    mass_scale_n = pt.switch(bounce, 1.0, soft_mass) * pt.ones_like(distance)
+    impulse_scale_n = pt.switch(bounce, 0.0, soft_impulse) * pt.ones_like(distance)
+
+    zeros = pt.zeros_like(distance)
+    ones = pt.ones_like(distance)
+    mu = pt.sqrt(params.body_friction[:, body] * params.ground_friction)  # (P, C), Box2D mixing
+    count = pt.tensordot(active_f, pt.constant(_one_hot(body, model.n_bodies, dtype)), axes=[[1], [0]])
+    return Rows(
+        body_a=np.tile(body, 3),
+        body_b=np.full(3 * n_c, -1),
+        normal_row=np.tile(np.arange(n_c), 3),
+        jacobian_a=pt.concatenate([jac_n, jac_t1, jac_t2], axis=1),
+        jacobian_b=None,
+        target=pt.concatenate([target_n, zeros, zeros], axis=1),
+        mass_scale=pt.concatenate([mass_scale_n, ones, ones], axis=1),
+        impulse_scale=pt.concatenate([impulse_scale_n, zeros, zeros], axis=1),
+        lower=pt.concatenate([zeros, zeros, zeros], axis=1),
+        upper=pt.concatenate([OPEN_BOUND * active_f, zeros, zeros], axis=1),
+        friction=pt.concatenate([pt.zeros_like(mu), mu, mu], axis=1),
+        contact_count=count,
+    )
+
+
+def _one_hot(index: np.ndarray, size: int, dtype) -> np.ndarray:
+    """(len(index), size) matrix with a 1 at (i, index[i]); rows of index -1 are zero."""
+    out = np.zeros((len(index), size), dtype=dtype)
+    valid = index >= 0
+    out[np.nonzero(valid)[0], index[valid]] = 1.0
+    return out

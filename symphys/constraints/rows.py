@@ -1,0 +1,67 @@
+"""The block of constraint rows handed to the solver.
+
+All rows of a step form one vectorized block: per-batch arrays of shape
+(B, R, ...) plus constant numpy index arrays.  Each row r constrains the
+relative velocity J_r v of one or two bodies:
+
+    lower_r - mu_r * lambda[normal_row_r] <= lambda_r <= upper_r + mu_r * lambda[normal_row_r]
+
+where lambda_r is the row's accumulated impulse (N s or N m s).  The
+``mu`` coupling expresses Coulomb friction: a friction row's bound is the
+friction coefficient times its contact's normal impulse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ..backend import pt
+
+OPEN_BOUND = 1e12  # finite stand-in for infinity: inf * 0 would give NaN in gradients
+
+
+@dataclasses.dataclass(frozen=True)
+class Rows:
+    body_a: np.ndarray  # (R,) int, first body of each row
+    body_b: np.ndarray  # (R,) int, second body, -1 = static world
+    normal_row: np.ndarray  # (R,) int, row whose impulse bounds this one (itself if none)
+    jacobian_a: Any  # (B, R, 6) [linear, angular] Jacobian on body_a
+    jacobian_b: Any  # (B, R, 6) or None when every body_b is the world
+    target: Any  # (B, R) desired constraint velocity (m/s or rad/s)
+    mass_scale: Any  # (B, R) soft-constraint mass scale (1 = rigid)
+    impulse_scale: Any  # (B, R) soft-constraint impulse scale (0 = rigid)
+    lower: Any  # (B, R) fixed lower bound on the impulse
+    upper: Any  # (B, R) fixed upper bound on the impulse
+    friction: Any  # (B|1, R) coefficient coupling to normal_row (0 if none)
+    contact_count: Any  # (B, n_bodies) active contact points per body (mass splitting)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.body_a)
+
+
+def concatenate_rows(blocks: list[Rows]) -> Rows:
+    """One block from several (e.g. contacts + joints), renumbering normal_row."""
+    if len(blocks) == 1:
+        return blocks[0]
+    offsets = np.cumsum([0] + [blk.n_rows for blk in blocks[:-1]])
+    cat = lambda name: pt.concatenate([getattr(blk, name) for blk in blocks], axis=1)  # noqa: E731
+    jac_b = [blk.jacobian_b if blk.jacobian_b is not None else pt.zeros_like(blk.jacobian_a)
+             for blk in blocks]
+    return Rows(
+        body_a=np.concatenate([blk.body_a for blk in blocks]),
+        body_b=np.concatenate([blk.body_b for blk in blocks]),
+        normal_row=np.concatenate([blk.normal_row + o for blk, o in zip(blocks, offsets)]),
+        jacobian_a=cat("jacobian_a"),
+        jacobian_b=pt.concatenate(jac_b, axis=1),
+        target=cat("target"),
+        mass_scale=cat("mass_scale"),
+        impulse_scale=cat("impulse_scale"),
+        lower=cat("lower"),
+        upper=cat("upper"),
+        friction=cat("friction"),
+        contact_count=sum(blk.contact_count for blk in blocks),
+    )
