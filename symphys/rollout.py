@@ -33,26 +33,46 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
         if unbatched:
             wrench = wrench[:, None]
         sequences.append(wrench)
-    has_impulse = model.n_contacts > 0
+    n, n_rows = model.n_bodies, model.n_rows
+    n_batch = batched.position.type.shape[0]
+    if n_batch is None:
+        n_batch = batched.position.shape[0]
+
+    # The scan carries one packed (B, 13 N + R) array: Scan's gradient
+    # clones its backward graph once per differentiable inner input, so one
+    # state input instead of five keeps the gradient graph small.
+    def pack(state, impulse):
+        parts = [f.reshape((n_batch, -1)) for f in state.fields()]
+        if impulse is not None:
+            parts.append(impulse)
+        return pt.concatenate(parts, axis=1)
+
+    def unpack(packed):
+        fields, start = [], 0
+        for width in (3, 4, 3, 3):
+            fields.append(packed[:, start:start + width * n].reshape((n_batch, n, width)))
+            start += width * n
+        impulse = packed[:, start:] if n_rows else None
+        return State(*fields), impulse
 
     def one_step(*args):
-        if wrench is not None:
-            applied, args = args[0], args[1:]
-        else:
-            applied = None
-        current = State(*args[:4])
-        warm = args[4] if has_impulse else None
+        applied = args[0] if wrench is not None else None
+        current, warm = unpack(args[-1])
         new, impulse = step_batched(model, current, gparams, applied, warm)
-        return list(new.fields()) + ([impulse] if has_impulse else [])
+        return pack(new, impulse)
 
-    init = list(batched.fields())
-    if has_impulse:
-        n_batch = batched.position.shape[0]
-        init.append(pt.zeros((n_batch, model.n_rows), dtype=model.dtype))
-    outputs = scan(one_step, sequences=sequences, outputs_info=init, n_steps=steps,
-                   name="time_steps")
+    init_impulse = pt.zeros((n_batch, n_rows), dtype=model.dtype) if n_rows else None
+    (packed_history,) = scan(one_step, sequences=sequences,
+                             outputs_info=[pack(batched, init_impulse)], n_steps=steps,
+                             name="time_steps")
+    unpack_history = []
+    start = 0
+    for width in (3, 4, 3, 3):
+        unpack_history.append(
+            packed_history[:, :, start:start + width * n].reshape((steps, n_batch, n, width)))
+        start += width * n
     history = [pt.concatenate([first[None], seq], axis=0)
-               for first, seq in zip(batched.fields(), outputs[:4])]
+               for first, seq in zip(batched.fields(), unpack_history)]
     if unbatched:
         history = [h[:, 0] for h in history]
     trajectory = State(*history)

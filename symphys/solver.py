@@ -93,51 +93,83 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     compliance = rows.impulse_scale * k_true / rows.mass_scale
     inverse_denominator = 1.0 / (k_split + compliance + 1e-12)
 
-    def row_velocity(vel):
+    # Everything the sweeps read is packed into one (B, R, K) array and the
+    # iterate (impulses, velocities) into one (B, R + 6 N) array: Scan's
+    # gradient builds one copy of the backward graph per differentiable
+    # inner input, so few inputs keep the gradient graph (and its compile
+    # time) small.
+    n_rows = rows.n_rows
+    pieces = [rows.target[..., None], compliance[..., None], inverse_denominator[..., None],
+              rows.lower[..., None], rows.upper[..., None],
+              (rows.friction * pt.ones_like(rows.target))[..., None]]
+    for _, jac, minv_jt in gathers:
+        pieces += [jac, minv_jt]
+    row_data = pt.concatenate(pieces, axis=-1)
+    n_batch = velocity.shape[0] if velocity.type.shape[0] is None else velocity.type.shape[0]
+
+    def unpack(packed_state, data):
+        impulse = packed_state[:, :n_rows]
+        vel = packed_state[:, n_rows:].reshape((n_batch, n, 6))
+        fields = dict(target=data[..., 0], compliance=data[..., 1], inv_den=data[..., 2],
+                      lower=data[..., 3], upper=data[..., 4], friction=data[..., 5])
+        sides_data = [(one_hot, data[..., 6 + 12 * i:12 + 12 * i], data[..., 12 + 12 * i:18 + 12 * i])
+                      for i, (one_hot, _, _) in enumerate(gathers)]
+        return impulse, vel, fields, sides_data
+
+    def pack(impulse, vel):
+        return pt.concatenate([impulse, vel.reshape((n_batch, 6 * n))], axis=1)
+
+    def row_velocity(vel, sides_data):
         total = 0.0
-        for one_hot, jac, _ in gathers:
+        for one_hot, jac, _ in sides_data:
             per_row = pt.tensordot(vel, one_hot, axes=[[1], [1]]).dimshuffle(0, 2, 1)
             total = total + pt.sum(jac * per_row, axis=-1)
         return total
 
-    def apply_impulse(vel, impulse):
-        for one_hot, _, minv_jt in gathers:
+    def apply_impulse(vel, impulse, sides_data):
+        for one_hot, _, minv_jt in sides_data:
             change = pt.tensordot(minv_jt * impulse[..., None], one_hot, axes=[[1], [0]])
             vel = vel + change.dimshuffle(0, 2, 1)
         return vel
 
-    def bounds(impulse):
-        coupling = rows.friction * impulse[:, rows.normal_row]
-        return rows.lower - coupling, rows.upper + coupling
+    def bounds(impulse, lower, upper, friction):
+        coupling = friction * impulse[:, rows.normal_row]
+        return lower - coupling, upper + coupling
 
-    def update(impulse, vel):
-        delta = -(row_velocity(vel) - rows.target + compliance * impulse) * inverse_denominator
-        lower, upper = bounds(impulse)
+    def update(impulse, vel, f, sides_data):
+        delta = -(row_velocity(vel, sides_data) - f["target"]
+                  + f["compliance"] * impulse) * f["inv_den"]
+        lower, upper = bounds(impulse, f["lower"], f["upper"], f["friction"])
         return project(impulse + opts.relaxation * delta, lower, upper)
 
     if opts.warm_start:
-        lower, upper = bounds(warm_impulse)
+        lower, upper = bounds(warm_impulse, rows.lower, rows.upper, rows.friction)
         impulse0 = project(warm_impulse, lower, upper)
-        velocity = apply_impulse(velocity, impulse0)
+        velocity = apply_impulse(velocity, impulse0, gathers)
     else:
         impulse0 = pt.zeros_like(rows.target)
 
     if opts.method == "jacobi":
-        def sweep(impulse, vel):
-            new = update(impulse, vel)
-            return new, apply_impulse(vel, new - impulse)
+        def sweep(packed_state, data):
+            impulse, vel, f, sides_data = unpack(packed_state, data)
+            new = update(impulse, vel, f, sides_data)
+            return pack(new, apply_impulse(vel, new - impulse, sides_data))
 
-        impulses, velocities = scan(sweep, outputs_info=[impulse0, velocity],
-                                    n_steps=opts.iterations, name="solver_sweeps")
+        (history,) = scan(sweep, outputs_info=[pack(impulse0, velocity)],
+                          non_sequences=[row_data], n_steps=opts.iterations,
+                          name="solver_sweeps")
     else:
         colors = color_rows(rows.body_a, rows.body_b)
         masks = (colors[None, :] == np.arange(colors.max() + 1)[:, None]).astype(dtype)
         schedule = pt.constant(np.tile(masks, (opts.iterations, 1)))
 
-        def color_step(mask, impulse, vel):
-            new = pt.switch(pt.gt(mask, 0.0), update(impulse, vel), impulse)
-            return new, apply_impulse(vel, new - impulse)
+        def color_step(mask, packed_state, data):
+            impulse, vel, f, sides_data = unpack(packed_state, data)
+            new = pt.switch(pt.gt(mask, 0.0), update(impulse, vel, f, sides_data), impulse)
+            return pack(new, apply_impulse(vel, new - impulse, sides_data))
 
-        impulses, velocities = scan(color_step, sequences=[schedule],
-                                    outputs_info=[impulse0, velocity], name="solver_colors")
-    return velocities[-1], impulses[-1]
+        (history,) = scan(color_step, sequences=[schedule],
+                          outputs_info=[pack(impulse0, velocity)],
+                          non_sequences=[row_data], name="solver_colors")
+    final = history[-1]
+    return final[:, n_rows:].reshape((n_batch, n, 6)), final[:, :n_rows]
