@@ -23,8 +23,8 @@ if GRAPH_LIBRARY == "pytensor":
     import pytensor as _lib
     import pytensor.tensor as pt
     from pytensor.compile.mode import Mode
-    from pytensor.graph.basic import Constant, Variable, graph_inputs
-    from pytensor.graph.traversal import applys_between
+    from pytensor.graph.basic import Constant, Variable
+    from pytensor.graph.traversal import applys_between, graph_inputs
     from pytensor.graph.traversal import toposort
     from pytensor.printing import debugprint
     from pytensor.scan.op import Scan
@@ -153,6 +153,11 @@ def count_nodes(outputs, inner: bool = True) -> dict:
             stats["scans"].append({"name": node.op.name, **sub})
             stats["total"] += sub["total"]
     return stats
+
+
+def pydotprint(*args, **kwargs):
+    """The graph library's graphviz drawing (needs pydot and graphviz)."""
+    return _lib.printing.pydotprint(*args, **kwargs)
 
 
 def constant(value, dtype=None):

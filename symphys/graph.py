@@ -22,8 +22,6 @@ def graph_stats(fn_or_vars) -> dict:
 
 def draw(fn_or_vars, path: str, format: str = "svg") -> str:  # noqa: A002
     """Write a drawing of the graph (needs pydot and graphviz); returns path."""
-    from pytensor.printing import pydotprint  # noqa: PLC0415 - optional dependency
-
     target = fn_or_vars.fn if isinstance(fn_or_vars, CompiledFunction) else _flatten(fn_or_vars)[0]
-    pydotprint(target, outfile=path, format=format, scan_graphs=True, var_with_name_simple=True)
+    B.pydotprint(target, outfile=path, format=format, scan_graphs=True, var_with_name_simple=True)
     return path

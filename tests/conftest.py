@@ -1,0 +1,24 @@
+"""Shared fixtures: small scenes, compiled once per module."""
+
+import numpy as np
+import pytest
+
+import symphys as sp
+
+G = 9.81
+
+
+def resting_scene(**solver):
+    """A sphere and a box resting on the ground, plus a capsule lying on it."""
+    world = sp.World(dt=0.01, **solver)
+    world.add_ground(friction=0.8)
+    world.add_sphere(radius=0.1, mass=1.0, position=(0, 0, 0.1), name="ball")
+    world.add_box(half_extents=(0.1, 0.2, 0.05), mass=2.0, position=(1, 0, 0.05), name="box")
+    world.add_capsule(radius=0.05, length=0.3, mass=0.5, position=(2, 0, 0.05),
+                      orientation=(np.cos(np.pi / 4), 0, np.sin(np.pi / 4), 0), name="capsule")
+    return world.build()
+
+
+@pytest.fixture(scope="session")
+def rng():
+    return np.random.default_rng(0)

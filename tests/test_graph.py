@@ -1,0 +1,54 @@
+"""Graph structure: the step graph must not grow with model size or iterations."""
+
+import numpy as np
+import pytest
+
+import symphys as sp
+
+
+def boxes(n, iterations=10):
+    world = sp.World(dt=0.01, iterations=iterations)
+    world.add_ground()
+    for i in range(n):
+        world.add_box(half_extents=(0.1, 0.1, 0.1), position=(0.5 * i, 0, 0.1))
+    world.add_sphere(radius=0.1, position=(0, 2, 0.1))
+    return world.build()
+
+
+def rollout_stats(model, with_gradient=False):
+    state = sp.symbolic_state(model)
+    final, _ = sp.rollout(model, state, steps=10)
+    loss = final.position[0, 0]
+    outputs = [loss] + ([sp.grad(loss, state.velocity)] if with_gradient else [])
+    return sp.graph_stats(outputs)
+
+
+@pytest.mark.parametrize("with_gradient", [False, True])
+def test_node_count_independent_of_bodies_and_iterations(with_gradient):
+    counts = {(n, it): rollout_stats(boxes(n, it), with_gradient)["total"]
+              for n, it in [(1, 10), (8, 10), (32, 10), (8, 3), (8, 40)]}
+    assert len(set(counts.values())) == 1, counts
+    limit = 3000 if with_gradient else 800
+    assert next(iter(counts.values())) < limit, counts
+
+
+def test_graph_stats_of_compiled_function_counts_rewritten_graph():
+    model = boxes(2)
+    state = sp.symbolic_state(model)
+    final, _ = sp.rollout(model, state, steps=5)
+    fn = sp.compile([state.velocity], [final.position])
+    stats = sp.graph_stats(fn)
+    assert stats["total"] > stats["outer"] > 0
+    assert [s["name"] for s in stats["scans"]] == ["time_steps"]
+    assert [s["name"] for s in stats["scans"][0]["scans"]] == ["solver_sweeps"]
+
+
+def test_only_backend_imports_the_graph_library():
+    import pathlib
+    import re
+
+    package = pathlib.Path(sp.__file__).parent
+    pattern = re.compile(r"^\s*(import|from)\s+(pytensor|aesara)\b", re.M)
+    offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                 if p.name != "backend.py" and pattern.search(p.read_text())]
+    assert offenders == []

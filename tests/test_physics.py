@@ -1,0 +1,122 @@
+"""Physics against closed-form answers."""
+
+import numpy as np
+import pytest
+
+import symphys as sp
+from conftest import G, resting_scene
+
+ATOL_FREE_FALL = 1e-9  # float64 round-off over 200 steps
+DRIFT_LIMIT = 1e-3  # m, issue acceptance: resting bodies stay within 1 mm
+ROTATION_LIMIT = 0.01  # rad
+STOP_TOLERANCE = 0.05  # relative, sliding stop distance vs v^2 / (2 mu g)
+
+
+def rotation_angle(q0, q1):
+    """Angle (rad) of the rotation taking unit quaternion q0 to q1."""
+    return 2 * np.arccos(np.clip(np.abs(np.sum(q0 * q1, axis=-1)), 0, 1))
+
+
+def test_free_fall_matches_semi_implicit_euler():
+    dt, z0, vz0, steps = 0.01, 3.0, 2.0, 200
+    world = sp.World(dt=dt)
+    world.add_sphere(radius=0.1, mass=1.5, position=(0.5, -1.0, z0), velocity=(0.3, 0.0, vz0))
+    traj = sp.simulate(world.build(), steps=steps)
+    n = np.arange(steps + 1)
+    expected_z = z0 + n * dt * vz0 - G * dt**2 * n * (n + 1) / 2
+    np.testing.assert_allclose(traj.position[:, 0, 2], expected_z, rtol=0, atol=ATOL_FREE_FALL)
+    np.testing.assert_allclose(traj.position[:, 0, 0], 0.5 + 0.3 * dt * n, atol=ATOL_FREE_FALL)
+    np.testing.assert_allclose(traj.velocity[:, 0, 2], vz0 - G * dt * n, atol=ATOL_FREE_FALL)
+
+
+@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel"])
+def test_resting_bodies_stay_put(method):
+    model = resting_scene(method=method)
+    traj = sp.simulate(model, steps=1000)  # 10 s
+    drift = np.linalg.norm(traj.position[-1] - traj.position[0], axis=-1)
+    assert np.all(drift < DRIFT_LIMIT), drift
+    angle = rotation_angle(traj.orientation[0], traj.orientation[-1])
+    assert np.all(angle < ROTATION_LIMIT), angle
+    # Settled: no jitter over the last second.
+    assert np.abs(traj.velocity[-100:]).max() < 1e-3
+    # A sphere's resting penetration is the soft contact's static deflection
+    # g / omega^2 (one contact whose effective mass is the sphere's mass).
+    omega = 2 * np.pi * model.solver.contact_frequency
+    sink = model.init_position[:, 2] - traj.position[-1, :, 2]
+    np.testing.assert_allclose(sink[0], G / omega**2, rtol=1e-3)
+
+
+@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel"])
+def test_sliding_box_stopping_distance(method):
+    v0, mu = 2.0, 0.5
+    world = sp.World(dt=0.01, method=method)
+    world.add_ground(friction=mu)
+    omega = 2 * np.pi * world.solver.contact_frequency
+    world.add_box(half_extents=(0.1, 0.1, 0.1), mass=2.0, friction=mu,
+                  position=(0, 0, 0.1 - G / omega**2), velocity=(v0, 0, 0))
+    traj = sp.simulate(world.build(), steps=100)
+    distance = traj.position[-1, 0, 0]
+    expected = v0**2 / (2 * mu * G)
+    assert abs(distance - expected) / expected < STOP_TOLERANCE, (distance, expected)
+    assert np.abs(traj.velocity[-1, 0]).max() < 1e-6  # stopped, and static friction holds
+    # Discrete semi-implicit Euler stops exactly where its recurrence says.
+    n = int(v0 / (mu * G * 0.01))
+    discrete = 0.01 * (n * v0 - mu * G * 0.01 * n * (n + 1) / 2)
+    assert abs(distance - discrete) < 2e-3
+
+
+def test_sliding_ball_starts_rolling_at_five_sevenths():
+    """A sliding, non-spinning solid sphere rolls on at 5/7 of its speed
+    (angular momentum about the contact point is conserved)."""
+    world = sp.World(dt=0.01)
+    world.add_ground(friction=0.5)
+    world.add_sphere(radius=0.2, mass=1.0, position=(0, 0, 0.2 - G / (2 * np.pi * 25) ** 2),
+                     velocity=(3.0, 0, 0), friction=0.5)
+    traj = sp.simulate(world.build(), steps=200)
+    np.testing.assert_allclose(traj.velocity[-1, 0, 0], 5 / 7 * 3.0, rtol=2e-3)
+    np.testing.assert_allclose(traj.angular_velocity[-1, 0, 1], 5 / 7 * 3.0 / 0.2, rtol=2e-3)
+
+
+def test_bounce_height_scales_with_restitution_squared():
+    e, h0 = 0.5, 1.0
+    world = sp.World(dt=0.001)
+    world.add_ground(restitution=0.0)
+    world.add_sphere(radius=0.1, mass=1.0, position=(0, 0, 0.1 + h0), restitution=e)
+    traj = sp.simulate(world.build(), steps=1500)
+    z = traj.position[:, 0, 2] - 0.1
+    first_contact = np.argmax(z < 0)
+    apex = z[first_contact:].max()
+    np.testing.assert_allclose(apex, e**2 * h0, rtol=0.05)
+
+
+def test_free_rigid_body_conserves_momentum_and_energy():
+    """A spinning box in free flight: linear and angular momentum are
+    conserved; kinetic energy stays within first-order integration error."""
+    world = sp.World(dt=0.001, gravity=(0, 0, 0))
+    world.add_box(half_extents=(0.3, 0.2, 0.1), mass=3.0, velocity=(1, 2, 3),
+                  angular_velocity=(0.2, 3.0, 0.1))
+    model = world.build()
+    traj = sp.simulate(model, steps=1000)
+    np.testing.assert_allclose(traj.velocity[-1, 0], [1, 2, 3], atol=1e-12)
+    inertia = model.body_inertia[0]
+
+    def world_inertia(q):
+        w, x, y, z = q
+        r = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                      [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+        return r @ np.diag(inertia) @ r.T
+
+    momentum = [world_inertia(q) @ w for q, w in zip(traj.orientation[:, 0], traj.angular_velocity[:, 0])]
+    energy = [0.5 * w @ world_inertia(q) @ w for q, w in zip(traj.orientation[:, 0], traj.angular_velocity[:, 0])]
+    np.testing.assert_allclose(momentum[-1], momentum[0], rtol=2e-2)
+    np.testing.assert_allclose(energy[-1], energy[0], rtol=2e-2)
+    np.testing.assert_allclose(np.linalg.norm(traj.orientation[:, 0], axis=-1), 1.0, atol=1e-12)
+
+
+def test_non_finite_simulation_names_step_and_body():
+    world = sp.World(dt=0.01, gravity=(0, 0, 0))
+    world.add_sphere(radius=0.1, name="calm")
+    world.add_box(half_extents=(1, 0.1, 0.1), name="wild", angular_velocity=(1e150, 1e150, 0))
+    with pytest.raises(sp.NonFiniteStateError, match=r"step \d+.*body 1 \('wild'\)"):
+        sp.simulate(world.build(), steps=5)
