@@ -1,0 +1,41 @@
+# symphys: `make demo` sets everything up and runs the ball experiment;
+# `make test` runs the test suite.  Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Compiled-code caches kept inside the checkout (CI gets its own).
+export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
+export SYMPHYS_JAX_CACHE ?= $(CURDIR)/.cache/jax
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: venv demo test test-slow test-all bench lint clean
+
+$(STAMP): setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/symphys ball --out out/ball
+
+test: venv
+	$(PYTEST) -m "not slow" -n 2 --durations=15
+
+test-slow: venv
+	$(PYTEST) -m slow
+
+test-all: venv
+	$(PYTEST) -n 2
+
+bench: venv
+	$(BIN)/python benchmarks/bench_core.py
+
+lint: venv
+	$(BIN)/ruff check symphys models tests benchmarks
+
+clean:
+	rm -rf $(VENV) .cache out *.egg-info

@@ -1,0 +1,1 @@
+"""Example models and the paper's experiments built on symphys."""
