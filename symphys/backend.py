@@ -143,6 +143,51 @@ def retarget_scans(outputs, backend: str):
     return [replaced.get(o, o) for o in outputs]
 
 
+def graph_fingerprint(inputs, outputs) -> str:
+    """Stable hash of a graph's structure, op parameters and constant values.
+
+    Identical graphs built in different processes hash equally, so compiled
+    functions can be cached on disk under this key.
+    """
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    ids: dict = {}
+
+    def name_of(var):
+        if var not in ids:
+            if isinstance(var, Constant):
+                data = np.asarray(var.data)
+                blob = hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest()
+                ids[var] = f"const[{var.type}|{data.dtype}|{data.shape}|{blob}]"
+            elif var.owner is None:
+                ids[var] = f"free{len(ids)}[{var.type}]"
+            else:
+                ids[var] = f"v{len(ids)}"
+        return ids[var]
+
+    for i, var in enumerate(inputs):
+        ids[var] = f"in{i}[{var.type}]"
+        digest.update(ids[var].encode())
+    for node in toposort(outputs):
+        op = node.op
+        props = getattr(op, "__props__", ())
+        described = [type(op).__module__, type(op).__name__, str(op)]
+        described += [f"{p}={getattr(op, p)!r}" for p in props]
+        if isinstance(op, Scan):
+            described.append(repr(op.info))
+            described.append(graph_fingerprint(op.inner_inputs, op.inner_outputs))
+        if hasattr(op, "scalar_op"):
+            described.append(repr(op.scalar_op))
+        line = "|".join(described) + "(" + ",".join(name_of(v) for v in node.inputs) + ")->"
+        line += ",".join(name_of(v) + str(v.type) for v in node.outputs)
+        digest.update(line.encode())
+    digest.update(("out:" + ",".join(name_of(v) for v in outputs)).encode())
+    return digest.hexdigest()
+
+
 def count_nodes(outputs, inner: bool = True) -> dict:
     """Apply-node counts of a graph: outer graph, inner graphs of Scans, total."""
     outer = list(toposort(outputs))
@@ -179,5 +224,5 @@ def is_constant(x) -> bool:
 __all__ = [
     "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant",
     "config", "make_mode", "scan", "grad", "function", "constant", "tensor",
-    "graph_inputs", "applys_between", "retarget_scans", "count_nodes", "toposort", "Scan", "debugprint", "is_variable", "is_constant",
+    "graph_inputs", "applys_between", "retarget_scans", "count_nodes", "graph_fingerprint", "toposort", "Scan", "debugprint", "is_variable", "is_constant",
 ]

@@ -8,7 +8,11 @@ name, in order, and feeds every other one its default.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
+import pickle
 import time
+import warnings
 
 import numpy as np
 
@@ -87,6 +91,57 @@ def grad(cost, wrt):
     return rebuild(list(grads))
 
 
+def cache_dir() -> str | None:
+    """Folder of the on-disk cache of compiled functions (None = disabled).
+
+    Set SYMPHYS_CACHE_DIR to move it, SYMPHYS_CACHE_DIR="" to disable it.
+    """
+    folder = os.environ.get(
+        "SYMPHYS_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "symphys", "functions"))
+    return folder or None
+
+
+def _cache_path(inputs, outputs, backend):
+    folder = cache_dir()
+    if folder is None:
+        return None
+    import jax
+    import numpy
+
+    from . import __version__
+
+    versions = f"{__version__}|{B.GRAPH_LIBRARY}{B.LIBRARY_VERSION}|jax{jax.__version__}|np{numpy.__version__}"
+    key = hashlib.sha256(
+        f"{versions}|{backend}|{B.graph_fingerprint(inputs, outputs)}".encode()).hexdigest()[:32]
+    return os.path.join(folder, f"{backend}-{key}.pkl")
+
+
+def _load_cached(path):
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except Exception as error:  # a stale or truncated entry: recompile
+        warnings.warn(f"ignoring unreadable compiled-function cache {path}: {error}")
+        return None
+
+
+def _store_cached(path, fn):
+    if path is None:
+        return
+    try:
+        data = pickle.dumps(fn)
+    except Exception as error:
+        warnings.warn(f"compiled function not cached (cannot pickle): {error}")
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)  # atomic: concurrent test workers never see half a file
+
+
 class CompiledFunction:
     """A compiled graph: call with the exposed inputs, get numpy outputs."""
 
@@ -114,7 +169,12 @@ class CompiledFunction:
         self.hidden_inputs = hidden
         start = time.perf_counter()
         out_leaves = B.retarget_scans(out_leaves, backend)
-        self.fn = B.function(in_leaves + hidden, out_leaves, mode=self.mode)
+        self.cache_path = _cache_path(in_leaves + hidden, out_leaves, backend)
+        self.fn = _load_cached(self.cache_path)
+        self.from_cache = self.fn is not None
+        if self.fn is None:
+            self.fn = B.function(in_leaves + hidden, out_leaves, mode=self.mode)
+            _store_cached(self.cache_path, self.fn)
         self.compile_seconds = time.perf_counter() - start
         self._dtypes = [v.dtype for v in in_leaves]
 

@@ -52,3 +52,28 @@ def test_only_backend_imports_the_graph_library():
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if p.name != "backend.py" and pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_compiled_function_cache_distinguishes_constants(tmp_path, monkeypatch):
+    """Models differing only in a size share structure but not constants:
+    the on-disk cache must not hand one the other's compiled function."""
+    monkeypatch.setenv("SYMPHYS_CACHE_DIR", str(tmp_path))
+
+    def drop(half_height):
+        world = sp.World(dt=0.01)
+        world.add_ground()
+        world.add_box(half_extents=(0.1, 0.1, half_height), position=(0, 0, 0.3))
+        model = world.build()
+        state = sp.symbolic_state(model)
+        final, _ = sp.rollout(model, state, steps=60)
+        return sp.compile([state.position], [final.position[0, 2]]), model
+
+    low, low_model = drop(0.05)
+    high, high_model = drop(0.15)
+    assert low.cache_path != high.cache_path
+    again, _ = drop(0.05)
+    assert again.from_cache and again.cache_path == low.cache_path
+    (z_low,) = low(low_model.initial_state().position)
+    (z_high,) = high(high_model.initial_state().position)
+    assert abs(z_low - 0.05) < 2e-3 and abs(z_high - 0.15) < 2e-3
+    assert again(low_model.initial_state().position)[0] == z_low
