@@ -9,7 +9,7 @@ export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export SYMPHYS_JAX_CACHE ?= $(CURDIR)/.cache/jax
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: venv demo test test-slow test-all bench lint clean
+.PHONY: venv demo test test-slow test-all bench gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test-all: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_core.py
+
+# Wheels for the GPU machine (Python 3.12, no network, no PyTensor there).
+gpu-wheels: venv
+	$(BIN)/pip download --quiet --python-version 3.12 --only-binary=:all: --no-deps \
+	  --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform any -d wheels \
+	  pytensor==$$($(BIN)/python -c "import pytensor; print(pytensor.__version__)") \
+	  cons etuples filelock logical-unification miniKanren multipledispatch toolz setuptools cma tqdm
 
 lint: venv
 	$(BIN)/ruff check symphys models tests benchmarks

@@ -149,9 +149,10 @@ def main():
         print(lines[-1], flush=True)
     table = "\n".join(lines) + "\n"
     print(table)
-    with open(args.output, "w") as handle:
-        handle.write("# Benchmark results\n\nTimes are the best of 3 runs after a warm-up call; "
-                     "ratios are measured in the same run.\n\n" + table)
+    sys.path.insert(0, HERE)
+    from results import write_section
+
+    write_section(args.output, "bench_core", table)
 
 
 if __name__ == "__main__":

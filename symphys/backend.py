@@ -68,6 +68,15 @@ def _configure_jax() -> None:
     _jax_configured = True
 
 
+def float_context(dtype: str):
+    """Context in which Python float literals in graphs get ``dtype``.
+
+    Without it a float32 model is silently upcast to float64 by every
+    literal such as ``0.5 * dt``.
+    """
+    return config.change_flags(floatX=dtype)
+
+
 def make_mode(backend: str = "jax") -> Mode:
     """Compile mode for ``backend``; the same mode is used for every scan.
 
@@ -102,6 +111,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         return_updates=False,
     )
     return out
+
+
+def scan_name(name: str, dtype: str) -> str:
+    """Scan names carry non-default dtypes: Scan ops that differ only in
+    dtype compare equal and would share a cached JAX translation."""
+    return name if dtype == "float64" else f"{name}_{dtype}"
 
 
 def grad(cost, wrt, **kwargs):
@@ -223,6 +238,6 @@ def is_constant(x) -> bool:
 
 __all__ = [
     "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant",
-    "config", "make_mode", "scan", "grad", "function", "constant", "tensor",
+    "config", "float_context", "scan_name", "make_mode", "scan", "grad", "function", "constant", "tensor",
     "graph_inputs", "applys_between", "retarget_scans", "count_nodes", "graph_fingerprint", "toposort", "Scan", "debugprint", "is_variable", "is_constant",
 ]

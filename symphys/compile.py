@@ -167,14 +167,19 @@ class CompiledFunction:
             hidden.append(var)
             self.defaults.append(value)
         self.hidden_inputs = hidden
+        float_types = {v.dtype for v in in_leaves + hidden + out_leaves if v.dtype.startswith("float")}
+        # Rewrites, scan retargeting and JAX tracing (at the first call) all
+        # create literals: give them the graph's float type.
+        self.float_type = "float32" if float_types == {"float32"} else "float64"
         start = time.perf_counter()
-        out_leaves = B.retarget_scans(out_leaves, backend)
-        self.cache_path = _cache_path(in_leaves + hidden, out_leaves, backend)
-        self.fn = _load_cached(self.cache_path)
-        self.from_cache = self.fn is not None
-        if self.fn is None:
-            self.fn = B.function(in_leaves + hidden, out_leaves, mode=self.mode)
-            _store_cached(self.cache_path, self.fn)
+        with B.float_context(self.float_type):
+            out_leaves = B.retarget_scans(out_leaves, backend)
+            self.cache_path = _cache_path(in_leaves + hidden, out_leaves, backend)
+            self.fn = _load_cached(self.cache_path)
+            self.from_cache = self.fn is not None
+            if self.fn is None:
+                self.fn = B.function(in_leaves + hidden, out_leaves, mode=self.mode)
+                _store_cached(self.cache_path, self.fn)
         self.compile_seconds = time.perf_counter() - start
         self._dtypes = [v.dtype for v in in_leaves]
 
@@ -183,7 +188,8 @@ class CompiledFunction:
         if len(flat) != len(self.inputs):
             raise ValueError(f"inputs: expected {len(self.inputs)} arrays, got {len(flat)}")
         values = [np.asarray(a, dtype=d) for a, d in zip(flat, self._dtypes)]
-        out = self.fn(*values, *self.defaults)
+        with B.float_context(self.float_type):
+            out = self.fn(*values, *self.defaults)
         if not isinstance(out, (list, tuple)):
             out = [out]
         return self._rebuild([np.asarray(o) for o in out])

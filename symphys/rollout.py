@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import pt, scan
+from .backend import scan_name, float_context, pt, scan
 from .model import Model, Params, State
 from .step import as_tensor, batch_state, graph_params, step_batched
 
 
 def rollout(model: Model, state: State, steps: int, params: Params | None = None,
             wrench=None) -> tuple[State, State]:
+    with float_context(model.dtype):
+        return _rollout(model, state, steps, params, wrench)
+
+
+def _rollout(model, state, steps, params, wrench):
     """Symbolic rollout of ``steps`` steps.
 
     state: numpy or symbolic State, optionally with a leading batch axis.
@@ -64,7 +69,7 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
     init_impulse = pt.zeros((n_batch, n_rows), dtype=model.dtype) if n_rows else None
     (packed_history,) = scan(one_step, sequences=sequences,
                              outputs_info=[pack(batched, init_impulse)], n_steps=steps,
-                             name="time_steps")
+                             name=scan_name("time_steps", model.dtype))
     unpack_history = []
     start = 0
     for width in (3, 4, 3, 3):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import math3d
-from .backend import pt, scan
+from .backend import scan_name, pt, scan
 from .constraints.rows import Rows
 
 
@@ -157,7 +157,7 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
 
         (history,) = scan(sweep, outputs_info=[pack(impulse0, velocity)],
                           non_sequences=[row_data], n_steps=opts.iterations,
-                          name="solver_sweeps")
+                          name=scan_name("solver_sweeps", model.dtype))
     else:
         colors = color_rows(rows.body_a, rows.body_b)
         masks = (colors[None, :] == np.arange(colors.max() + 1)[:, None]).astype(dtype)
@@ -170,6 +170,6 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
 
         (history,) = scan(color_step, sequences=[schedule],
                           outputs_info=[pack(impulse0, velocity)],
-                          non_sequences=[row_data], name="solver_colors")
+                          non_sequences=[row_data], name=scan_name("solver_colors", model.dtype))
     final = history[-1]
     return final[:, n_rows:].reshape((n_batch, n, 6)), final[:, :n_rows]

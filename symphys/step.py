@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import math3d
-from .backend import pt
+from .backend import float_context, pt
 from .constraints import contacts
 from .model import Model, Params, State
 from .solver import solve
@@ -108,12 +108,13 @@ def step(model: Model, state: State, params: Params | None = None, wrench=None) 
     wrench: optional (..., n_bodies, 6) external [force N, torque N m] in
     world frame, applied during the step.
     """
-    batched, unbatched = batch_state(model, state)
-    if wrench is not None:
-        wrench = as_tensor(wrench, model.dtype)
-        if unbatched:
-            wrench = wrench[None]
-    new, _ = step_batched(model, batched, graph_params(model, params), wrench)
+    with float_context(model.dtype):
+        batched, unbatched = batch_state(model, state)
+        if wrench is not None:
+            wrench = as_tensor(wrench, model.dtype)
+            if unbatched:
+                wrench = wrench[None]
+        new, _ = step_batched(model, batched, graph_params(model, params), wrench)
     if unbatched:
         new = State(*(f[0] for f in new.fields()))
     return new

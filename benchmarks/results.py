@@ -1,0 +1,21 @@
+"""Write one section of benchmarks/RESULTS.md, keeping the others."""
+
+from __future__ import annotations
+
+import os
+import re
+
+HEADER = ("# Benchmark results\n\nEach section says the command that produced it. Times are "
+          "the best of 3 runs after a warm-up call; ratios are measured in the same run.\n")
+
+
+def write_section(path: str, name: str, text: str) -> None:
+    """Replace (or append) the section delimited by <!-- name --> markers."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    block = f"{start}\n{text.strip()}\n{end}"
+    content = open(path).read() if os.path.exists(path) else HEADER
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    content = pattern.sub(lambda _: block, content) if pattern.search(content) else (
+        content.rstrip() + "\n\n" + block + "\n")
+    with open(path, "w") as handle:
+        handle.write(content)
