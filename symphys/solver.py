@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import gather as gather_module
 from . import math3d
 from .backend import scan_name, pt, scan
 from .constraints.rows import Rows
@@ -54,13 +55,6 @@ def color_rows(body_a: np.ndarray, body_b: np.ndarray) -> np.ndarray:
     return colors
 
 
-def _one_hot(index: np.ndarray, size: int, dtype) -> np.ndarray:
-    out = np.zeros((len(index), size), dtype=dtype)
-    valid = index >= 0
-    out[np.nonzero(valid)[0], index[valid]] = 1.0
-    return out
-
-
 def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     """Solve the rows; return (velocity (B, N, 6), impulse (B, R)).
 
@@ -78,16 +72,17 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     gathers, k_true, k_split = [], 0.0, 0.0
     for body, jac in sides:
         safe = np.maximum(body, 0)
-        one_hot = pt.constant(_one_hot(body, n, dtype))
+        one_hot = pt.constant(gather_module.one_hot(body, n, dtype))
         minv_jt = pt.concatenate(
-            [jac[..., :3] * inv_mass[:, safe][..., None],
-             math3d.matvec(inv_inertia[:, safe], jac[..., 3:])], axis=-1)  # (B, R, 6)
+            [jac[..., :3] * gather_module.gather(inv_mass, body, n, dtype)[..., None],
+             math3d.matvec(gather_module.gather(inv_inertia, body, n, dtype), jac[..., 3:])],
+            axis=-1)  # (B, R, 6)
         k = pt.sum(jac * minv_jt, axis=-1)
         k_true = k_true + k
         if opts.method == "jacobi":
             # Mass splitting (Tonge et al. 2012): a body in contact at n points
             # lends each row 1/n of its mass, so simultaneous updates cannot overshoot.
-            k = k * pt.maximum(rows.contact_count[:, safe], 1.0)
+            k = k * pt.maximum(gather_module.gather(rows.contact_count, safe, n, dtype), 1.0)
         k_split = k_split + k
         gathers.append((one_hot, jac, minv_jt))
     compliance = rows.impulse_scale * k_true / rows.mass_scale
@@ -133,7 +128,7 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
         return vel
 
     def bounds(impulse, lower, upper, friction):
-        coupling = friction * impulse[:, rows.normal_row]
+        coupling = friction * gather_module.gather_runs(impulse, rows.normal_row, n_rows, dtype)
         return lower - coupling, upper + coupling
 
     def update(impulse, vel, f, sides_data):

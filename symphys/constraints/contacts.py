@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import math3d
 from ..backend import pt
+from ..gather import gather, scatter_add
 from .rows import OPEN_BOUND, Rows
 
 NORMAL = np.array([0.0, 0.0, 1.0])
@@ -42,9 +43,14 @@ def contact_rows(model, kin, params) -> Rows:
     dtype = model.dtype
     body = model.contact_body
     n_c = model.n_contacts
-    rotation = kin.rotation[:, body]  # (B, C, 3, 3)
+    n_bodies = model.n_bodies
+
+    def per_contact(x):  # (P, n_bodies, ...) -> (P, n_contacts, ...)
+        return gather(x, body, n_bodies, dtype)
+
+    rotation = per_contact(kin.rotation)  # (B, C, 3, 3)
     centre_offset = math3d.matvec(rotation, pt.constant(model.contact_offset.astype(dtype)))
-    centre = kin.position[:, body] + centre_offset  # (B, C, 3)
+    centre = per_contact(kin.position) + centre_offset  # (B, C, 3)
     radius = pt.constant(model.contact_radius.astype(dtype))
     distance = centre[..., 2] - radius - model.ground_height  # (B, C) m, < 0 = penetration
     normal = pt.constant(NORMAL.astype(dtype))
@@ -57,7 +63,7 @@ def contact_rows(model, kin, params) -> Rows:
 
     jac_n, jac_t1, jac_t2 = jacobian(NORMAL), jacobian(TANGENTS[0]), jacobian(TANGENTS[1])
     # Normal velocity of the contact point at the start of the step (before forces).
-    point_velocity = kin.velocity0[:, body] + math3d.cross(kin.angular_velocity0[:, body], lever)
+    point_velocity = per_contact(kin.velocity0) + math3d.cross(per_contact(kin.angular_velocity0), lever)
     approach = point_velocity[..., 2]  # (B, C) m/s, < 0 = approaching
 
     active = pt.lt(distance, 0.0)
@@ -67,7 +73,7 @@ def contact_rows(model, kin, params) -> Rows:
         solver.contact_frequency, solver.contact_damping_ratio, model.dt)
     push_out = pt.minimum(-bias_rate * distance, solver.max_push_velocity)
 
-    restitution = pt.maximum(params.body_restitution[:, body], params.ground_restitution)
+    restitution = pt.maximum(per_contact(params.body_restitution), params.ground_restitution)
     bounce = pt.and_(pt.lt(approach, -solver.restitution_threshold), pt.gt(restitution, 0.0))
     target_n = pt.switch(bounce, -restitution * approach, push_out)
     mass_scale_n = pt.switch(bounce, 1.0, soft_mass) * pt.ones_like(distance)
@@ -75,8 +81,8 @@ def contact_rows(model, kin, params) -> Rows:
 
     zeros = pt.zeros_like(distance)
     ones = pt.ones_like(distance)
-    mu = pt.sqrt(params.body_friction[:, body] * params.ground_friction)  # (P, C), Box2D mixing
-    count = pt.tensordot(active_f, pt.constant(_one_hot(body, model.n_bodies, dtype)), axes=[[1], [0]])
+    mu = pt.sqrt(per_contact(params.body_friction) * params.ground_friction)  # (P, C), Box2D mixing
+    count = scatter_add(active_f, body, n_bodies, dtype)
     return Rows(
         body_a=np.tile(body, 3),
         body_b=np.full(3 * n_c, -1),
@@ -92,10 +98,3 @@ def contact_rows(model, kin, params) -> Rows:
         contact_count=count,
     )
 
-
-def _one_hot(index: np.ndarray, size: int, dtype) -> np.ndarray:
-    """(len(index), size) matrix with a 1 at (i, index[i]); rows of index -1 are zero."""
-    out = np.zeros((len(index), size), dtype=dtype)
-    valid = index >= 0
-    out[np.nonzero(valid)[0], index[valid]] = 1.0
-    return out
