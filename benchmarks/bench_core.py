@@ -125,7 +125,10 @@ def main():
         return
     from tqdm import tqdm
 
-    import jax
+    import symphys.backend
+
+    symphys.backend.configure_jax()  # XLA flags must be set before JAX starts
+    import jax  # noqa: I001
 
     sizes = graph_sizes()
     lines = [

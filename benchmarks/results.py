@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 
-HEADER = ("# Benchmark results\n\nEach section says the command that produced it. Times are "
-          "the best of 3 runs after a warm-up call (1 run when it takes over 10 s); ratios are measured in the same run.\n")
+HEADER = ("# Benchmark results\n\nEach section says the command that produced it. "
+          "Times are the best of 3 runs after a warm-up call (1 run when it takes over 10 s); ratios are measured in the same run.\n")
 
 
 def write_section(path: str, name: str, text: str) -> None:

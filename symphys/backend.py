@@ -24,8 +24,7 @@ if GRAPH_LIBRARY == "pytensor":
     import pytensor.tensor as pt
     from pytensor.compile.mode import Mode
     from pytensor.graph.basic import Constant, Variable
-    from pytensor.graph.traversal import applys_between, graph_inputs
-    from pytensor.graph.traversal import toposort
+    from pytensor.graph.traversal import applys_between, graph_inputs, toposort
     from pytensor.printing import debugprint
     from pytensor.scan.op import Scan
 else:  # pragma: no cover - exercised by the Aesara lane only
@@ -49,8 +48,11 @@ BACKENDS = ("jax", "c", "numba")
 _jax_configured = False
 
 
-def _configure_jax() -> None:
-    """float64 on, persistent compilation cache on (once per process)."""
+def configure_jax() -> None:
+    """float64 on, persistent compilation cache on, XLA flags (once per process).
+
+    Call before anything else starts JAX's runtime (``make_mode`` does).
+    """
     global _jax_configured
     if _jax_configured:
         return
@@ -94,7 +96,7 @@ def make_mode(backend: str = "jax") -> Mode:
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "jax":
-        _configure_jax()
+        configure_jax()
         return Mode(linker="jax", optimizer="fast_compile")
     if backend == "c":
         return Mode(linker="cvm", optimizer="fast_run")
@@ -243,7 +245,8 @@ def is_constant(x) -> bool:
 
 
 __all__ = [
-    "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant",
-    "config", "float_context", "scan_name", "make_mode", "scan", "grad", "function", "constant", "tensor",
-    "graph_inputs", "applys_between", "retarget_scans", "count_nodes", "graph_fingerprint", "toposort", "Scan", "debugprint", "is_variable", "is_constant",
+    "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant", "Scan",
+    "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "function",
+    "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "count_nodes",
+    "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]

@@ -123,7 +123,7 @@ def _load_cached(path):
         with open(path, "rb") as handle:
             return pickle.load(handle)
     except Exception as error:  # a stale or truncated entry: recompile
-        warnings.warn(f"ignoring unreadable compiled-function cache {path}: {error}")
+        warnings.warn(f"ignoring unreadable compiled-function cache {path}: {error}", stacklevel=3)
         return None
 
 
@@ -133,7 +133,7 @@ def _store_cached(path, fn):
     try:
         data = pickle.dumps(fn)
     except Exception as error:
-        warnings.warn(f"compiled function not cached (cannot pickle): {error}")
+        warnings.warn(f"compiled function not cached (cannot pickle): {error}", stacklevel=3)
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = f"{path}.{os.getpid()}.tmp"

@@ -95,7 +95,7 @@ class State:
     velocity: Any  # (..., n_bodies, 3) m/s
     angular_velocity: Any  # (..., n_bodies, 3) rad/s, world frame
 
-    def replace(self, **fields) -> "State":
+    def replace(self, **fields) -> State:
         return dataclasses.replace(self, **fields)
 
     def fields(self) -> tuple:
@@ -116,7 +116,7 @@ class Params:
     ground_friction: Any  # () Coulomb coefficient of the ground
     ground_restitution: Any  # ()
 
-    def replace(self, **fields) -> "Params":
+    def replace(self, **fields) -> Params:
         return dataclasses.replace(self, **fields)
 
 
@@ -191,7 +191,7 @@ class Model:
             ground_restitution=np.array(self.ground_restitution, dtype=self.dtype),
         )
 
-    def with_solver(self, **options) -> "Model":
+    def with_solver(self, **options) -> Model:
         """A copy of this model with some solver options changed."""
         return dataclasses.replace(self, solver=dataclasses.replace(self.solver, **options))
 

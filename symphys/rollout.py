@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import scan_name, float_context, pt, scan
+from .backend import float_context, pt, scan, scan_name
 from .model import Model, Params, State
 from .step import as_tensor, batch_state, graph_params, step_batched
 

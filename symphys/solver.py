@@ -24,7 +24,7 @@ import numpy as np
 
 from . import gather as gather_module
 from . import math3d
-from .backend import scan_name, pt, scan
+from .backend import pt, scan, scan_name
 from .constraints.rows import Rows
 
 

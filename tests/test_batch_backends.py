@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import resting_scene
 
 import symphys as sp
-from conftest import resting_scene
 
 ATOL_BACKENDS = 1e-8  # float64; backends differ only in round-off order
 ATOL_BATCH = 1e-10

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import G
 
 import symphys as sp
-from conftest import G
 
 RTOL_GRADIENT = 1e-4  # issue acceptance; float64 central differences reach ~1e-8 here
 EPS = 1e-6  # finite-difference step

@@ -1,6 +1,5 @@
 """Graph structure: the step graph must not grow with model size or iterations."""
 
-import numpy as np
 import pytest
 
 import symphys as sp

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import G, resting_scene
 
 import symphys as sp
-from conftest import G, resting_scene
 
 ATOL_FREE_FALL = 1e-9  # float64 round-off over 200 steps
 DRIFT_LIMIT = 1e-3  # m, issue acceptance: resting bodies stay within 1 mm

@@ -109,7 +109,7 @@ def test_simulate_rejects_bad_steps():
 def test_compile_names_missing_input():
     world = world_with_ground()
     world.add_sphere(radius=0.1)
-    model = world.build()
+    world.build()
     free = sp.backend.tensor("mystery", (), "float64")
     with pytest.raises(ValueError, match="mystery"):
         sp.compile([], [free * 2.0])
