@@ -6,7 +6,8 @@ import os
 import re
 
 HEADER = ("# Benchmark results\n\nEach section says the command that produced it. "
-          "Times are the best of 3 runs after a warm-up call (1 run when it takes over 10 s); ratios are measured in the same run.\n")
+          "Times are the best of 3 runs after a warm-up call (1 run when it takes over 10 s); "
+          "ratios are measured in the same run.\n")
 
 
 def write_section(path: str, name: str, text: str) -> None:
