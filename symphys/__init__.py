@@ -2,16 +2,16 @@
 
 from .compile import CompiledFunction, compile, grad, symbolic_params, symbolic_state
 from .graph import draw, graph_stats
-from .model import Model, Params, Shape, SolverOptions, State
+from .model import JointType, Model, Params, Shape, SolverOptions, State
 from .rollout import NonFiniteStateError, check_finite, rollout
 from .simulate import simulate
-from .step import step
-from .world import Body, World
+from .step import joint_angles, joint_speeds, step
+from .world import Body, Joint, Motor, World
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "World", "Body", "Model", "State", "Params", "Shape", "SolverOptions",
+    "World", "Body", "Joint", "Motor", "JointType", "joint_angles", "joint_speeds", "Model", "State", "Params", "Shape", "SolverOptions",
     "step", "rollout", "simulate", "symbolic_state", "symbolic_params", "compile", "grad",
     "CompiledFunction", "check_finite", "NonFiniteStateError", "graph_stats", "draw",
 ]

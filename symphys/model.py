@@ -23,6 +23,15 @@ class Shape(enum.IntEnum):
     CAPSULE = 2
 
 
+class JointType(enum.IntEnum):
+    BALL = 0
+    HINGE = 1
+    FIXED = 2
+
+
+JOINT_ROWS = {JointType.BALL: 3, JointType.HINGE: 5, JointType.FIXED: 6}
+
+
 @dataclasses.dataclass(frozen=True)
 class SolverOptions:
     """Settings of the velocity-level constraint solver.
@@ -45,6 +54,8 @@ class SolverOptions:
     restitution_threshold: approach speed (m/s) below which contacts do not
         bounce (prevents resting bodies from jittering).
     gyroscopic: include the explicit gyroscopic torque -w x (I w).
+    joint_frequency, joint_damping_ratio: softness of joint and limit rows
+        (Hz, ratio); 60 Hz and 1 keep anchors within a fraction of a mm.
     """
 
     method: str = "jacobi"
@@ -56,13 +67,16 @@ class SolverOptions:
     max_push_velocity: float = 1.0
     restitution_threshold: float = 0.5
     gyroscopic: bool = True
+    joint_frequency: float = 60.0
+    joint_damping_ratio: float = 1.0
 
     def __post_init__(self):
         if self.method not in ("jacobi", "gauss_seidel"):
             raise ValueError(f"solver method must be 'jacobi' or 'gauss_seidel', got {self.method!r}")
         if int(self.iterations) != self.iterations or self.iterations < 1:
             raise ValueError(f"solver iterations must be a positive integer, got {self.iterations!r}")
-        for name in ("relaxation", "contact_frequency", "contact_damping_ratio", "max_push_velocity"):
+        for name in ("relaxation", "contact_frequency", "contact_damping_ratio", "max_push_velocity",
+                     "joint_frequency", "joint_damping_ratio"):
             value = getattr(self, name)
             if not np.isfinite(value) or value <= 0:
                 raise ValueError(f"solver {name} must be positive and finite, got {value!r}")
@@ -146,6 +160,25 @@ class Model:
     contact_offset: np.ndarray  # (n_contacts, 3) candidate sphere centre, body frame, m
     contact_radius: np.ndarray  # (n_contacts,) m (0 for box corners)
     solver: SolverOptions
+    joint_names: tuple = ()
+    joint_type: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    joint_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))  # -1 = world
+    joint_child: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    joint_anchor_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))  # parent frame, m
+    joint_anchor_child: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))  # child frame, m
+    joint_axis_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))  # unit, parent frame
+    joint_axis_child: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))  # unit, child frame
+    joint_normal_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))  # _|_ axis
+    joint_binormal_parent: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))
+    joint_reference: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 4)))  # initial q_a^-1 q_b
+    joint_lower: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # rad, -inf = none
+    joint_upper: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # rad, +inf = none
+    motor_names: tuple = ()
+    motor_joint: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    motor_servo: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, bool))  # else velocity motor
+    motor_max_torque: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # N m
+    motor_gain: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # 1/s, servo
+    motor_max_speed: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # rad/s, servo
 
     @property
     def n_bodies(self) -> int:
@@ -156,9 +189,25 @@ class Model:
         return len(self.contact_body)
 
     @property
+    def n_joints(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def n_motors(self) -> int:
+        return len(self.motor_names)
+
+    @property
     def n_rows(self) -> int:
-        """Constraint rows: a normal and two friction rows per contact candidate."""
-        return 3 * self.n_contacts
+        """Constraint rows: 3 per contact candidate (normal, 2 friction), 3/5/6 per
+        ball/hinge/fixed joint, 2 per limited hinge, 1 per motor."""
+        joints = sum(JOINT_ROWS[JointType(t)] for t in self.joint_type)
+        limits = 2 * int(np.sum(np.isfinite(self.joint_lower)))
+        return 3 * self.n_contacts + joints + limits + self.n_motors
+
+    @property
+    def hinge_index(self) -> np.ndarray:
+        """Joint indices of the hinges, in the order of joint sensors."""
+        return np.nonzero(self.joint_type == JointType.HINGE)[0]
 
     @property
     def body_inertia(self) -> np.ndarray:
@@ -217,4 +266,4 @@ class Model:
         return h.hexdigest()[:16]
 
 
-__all__ = ["Shape", "SolverOptions", "State", "Params", "Model"]
+__all__ = ["Shape", "JointType", "SolverOptions", "State", "Params", "Model"]

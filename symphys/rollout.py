@@ -10,21 +10,25 @@ from .step import as_tensor, batch_state, graph_params, step_batched
 
 
 def rollout(model: Model, state: State, steps: int, params: Params | None = None,
-            wrench=None) -> tuple[State, State]:
-    with float_context(model.dtype):
-        return _rollout(model, state, steps, params, wrench)
-
-
-def _rollout(model, state, steps, params, wrench):
+            wrench=None, controls=None, controller=None) -> tuple[State, State]:
     """Symbolic rollout of ``steps`` steps.
 
     state: numpy or symbolic State, optionally with a leading batch axis.
     params: Params (numpy or symbolic); the model's values if None.
     wrench: optional external [force, torque] per step, shape
         (steps, [batch,] n_bodies, 6), world frame (N, N m).
+    controls: optional motor targets per step, shape (steps, [batch,] n_motors).
+    controller: optional function (state, step) -> motor targets (batch, n_motors)
+        called inside the scan with the batch-first State and the step index;
+        its weights may be graph variables (gradients flow to them).
     Returns (final State, trajectory State with a leading time axis of
     steps + 1 entries, the initial state first).
     """
+    with float_context(model.dtype):
+        return _rollout(model, state, steps, params, wrench, controls, controller)
+
+
+def _rollout(model, state, steps, params, wrench, controls, controller):
     steps = _check_steps(steps)
     batched, unbatched = batch_state(model, state)
     gparams = graph_params(model, params)
@@ -38,6 +42,19 @@ def _rollout(model, state, steps, params, wrench):
         if unbatched:
             wrench = wrench[:, None]
         sequences.append(wrench)
+    if controls is not None and controller is not None:
+        raise ValueError("controls and controller: give one of them, not both")
+    if controls is not None:
+        controls = as_tensor(controls, model.dtype)
+        expected = 2 if unbatched else 3
+        if controls.ndim != expected or (controls.type.shape[-1] not in (None, model.n_motors)):
+            raise ValueError(f"controls must have shape (steps, {'' if unbatched else 'batch, '}"
+                             f"{model.n_motors}), got {controls.ndim} dimensions")
+        if unbatched:
+            controls = controls[:, None]
+        sequences.append(controls)
+    if controller is not None:
+        sequences.append(pt.arange(steps))
     n, n_rows = model.n_bodies, model.n_rows
     n_batch = batched.position.type.shape[0]
     if n_batch is None:
@@ -61,9 +78,13 @@ def _rollout(model, state, steps, params, wrench):
         return State(*fields), impulse
 
     def one_step(*args):
-        applied = args[0] if wrench is not None else None
+        args = list(args)
+        applied = args.pop(0) if wrench is not None else None
+        targets = args.pop(0) if controls is not None else None
         current, warm = unpack(args[-1])
-        new, impulse = step_batched(model, current, gparams, applied, warm)
+        if controller is not None:
+            targets = as_tensor(controller(current, args.pop(0)), model.dtype)
+        new, impulse = step_batched(model, current, gparams, applied, warm, targets)
         return pack(new, impulse)
 
     init_impulse = pt.zeros((n_batch, n_rows), dtype=model.dtype) if n_rows else None

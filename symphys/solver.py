@@ -44,12 +44,13 @@ def color_rows(body_a: np.ndarray, body_b: np.ndarray) -> np.ndarray:
     colors = np.zeros(len(body_a), dtype=np.int64)
     used: dict[int, set] = {}
     for r, (a, b) in enumerate(zip(body_a, body_b)):
-        taken = used.get(a, set()) | (used.get(b, set()) if b >= 0 else set())
+        taken = (used.get(a, set()) if a >= 0 else set()) | (used.get(b, set()) if b >= 0 else set())
         c = 0
         while c in taken:
             c += 1
         colors[r] = c
-        used.setdefault(a, set()).add(c)
+        if a >= 0:
+            used.setdefault(a, set()).add(c)
         if b >= 0:
             used.setdefault(b, set()).add(c)
     return colors

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import math3d
 from .backend import float_context, pt
-from .constraints import contacts
+from .constraints import concatenate_rows, contacts, joints
 from .model import Model, Params, State
 from .solver import solve
 
@@ -26,6 +26,7 @@ class Kinematics:
     """Per-step quantities shared by all constraint builders (batch-first)."""
 
     position: Any  # (B, N, 3)
+    orientation: Any  # (B, N, 4)
     rotation: Any  # (B, N, 3, 3) body -> world
     velocity0: Any  # (B, N, 3) start-of-step velocity
     angular_velocity0: Any  # (B, N, 3)
@@ -65,12 +66,24 @@ def batch_state(model: Model, state: State) -> tuple[State, bool]:
     return State(*fields), unbatched
 
 
-def step_batched(model: Model, state: State, params: Params, wrench=None, warm_impulse=None):
-    """Advance a batch-first State by model.dt; return (State, solver impulses (B, R))."""
+def kinematics(state: State) -> Kinematics:
+    """Kinematics of a batch-first State."""
+    return Kinematics(position=state.position, orientation=state.orientation,
+                      rotation=math3d.quat_to_matrix(state.orientation),
+                      velocity0=state.velocity, angular_velocity0=state.angular_velocity)
+
+
+def step_batched(model: Model, state: State, params: Params, wrench=None, warm_impulse=None,
+                 controls=None):
+    """Advance a batch-first State by model.dt; return (State, solver impulses (B, R)).
+
+    controls: (B|1, n_motors) motor targets (servo angle rad or speed rad/s).
+    """
     dt = model.dt
     dtype = model.dtype
     x, q, v, w = state.fields()
-    rotation = math3d.quat_to_matrix(q)
+    kin = kinematics(state)
+    rotation = kin.rotation
     mass = params.body_mass  # (P, N)
     inv_mass = 1.0 / mass
     principal = mass[..., None] * pt.constant(model.body_unit_inertia.astype(dtype))  # (P, N, 3)
@@ -88,10 +101,11 @@ def step_batched(model: Model, state: State, params: Params, wrench=None, warm_i
     w_free = w + dt * math3d.matvec(inv_inertia, torque)
     velocity = pt.concatenate([v_free, w_free], axis=-1)  # (B, N, 6)
 
-    kin = Kinematics(position=x, rotation=rotation, velocity0=v, angular_velocity0=w)
     impulse = None
-    if model.n_contacts > 0:
-        rows = contacts.contact_rows(model, kin, params)
+    blocks = [contacts.contact_rows(model, kin, params)] if model.n_contacts else []
+    blocks += joints.joint_rows(model, kin, controls)
+    if blocks:
+        rows = concatenate_rows(blocks)
         if warm_impulse is None:
             warm_impulse = pt.zeros_like(rows.target)
         velocity, impulse = solve(model, rows, velocity, inv_mass, inv_inertia, warm_impulse)
@@ -102,11 +116,13 @@ def step_batched(model: Model, state: State, params: Params, wrench=None, warm_i
     return State(x_new, q_new, v_new, w_new), impulse
 
 
-def step(model: Model, state: State, params: Params | None = None, wrench=None) -> State:
+def step(model: Model, state: State, params: Params | None = None, wrench=None,
+         controls=None) -> State:
     """One symbolic step of ``model.dt`` seconds (state batched or not).
 
     wrench: optional (..., n_bodies, 6) external [force N, torque N m] in
     world frame, applied during the step.
+    controls: optional (..., n_motors) motor targets.
     """
     with float_context(model.dtype):
         batched, unbatched = batch_state(model, state)
@@ -114,7 +130,28 @@ def step(model: Model, state: State, params: Params | None = None, wrench=None) 
             wrench = as_tensor(wrench, model.dtype)
             if unbatched:
                 wrench = wrench[None]
-        new, _ = step_batched(model, batched, graph_params(model, params), wrench)
+        if controls is not None:
+            controls = as_tensor(controls, model.dtype)
+            if controls.ndim == 1:
+                controls = controls[None]
+        new, _ = step_batched(model, batched, graph_params(model, params), wrench, controls=controls)
     if unbatched:
         new = State(*(f[0] for f in new.fields()))
     return new
+
+
+def joint_angles(model: Model, state: State):
+    """Hinge angles (rad) from the initial pose, shape (..., n_hinges)."""
+    return _sensor(model, state, 0)
+
+
+def joint_speeds(model: Model, state: State):
+    """Hinge angular speeds (rad/s), shape (..., n_hinges)."""
+    return _sensor(model, state, 1)
+
+
+def _sensor(model, state, which):
+    with float_context(model.dtype):
+        batched, unbatched = batch_state(model, state)
+        value = joints.joint_sensors(model, kinematics(batched))[which]
+    return value[0] if unbatched else value

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .model import Model, Shape, SolverOptions, _frozen
+from .model import JointType, Model, Shape, SolverOptions, _frozen
 
 DEFAULT_DENSITY = 1000.0  # kg/m^3, water; used when neither mass nor density is given
 
@@ -23,6 +23,46 @@ class Body:
     index: int
     name: str
     shape: Shape
+
+
+@dataclasses.dataclass(frozen=True)
+class Joint:
+    """Handle to a joint; ``index`` addresses joint arrays of the Model."""
+
+    index: int
+    name: str
+    type: JointType
+
+
+@dataclasses.dataclass(frozen=True)
+class Motor:
+    """Handle to a motor; ``index`` addresses the columns of motor controls."""
+
+    index: int
+    name: str
+    joint: Joint
+
+
+def _np_rotation(q: np.ndarray) -> np.ndarray:
+    w, x, y, z = q
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def _np_quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    aw, ax, ay, az = a
+    bw, bx, by, bz = b
+    return np.array([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
+                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw])
+
+
+def _perpendiculars(axis: np.ndarray):
+    """Two unit vectors completing ``axis`` to a right-handed orthonormal basis."""
+    helper = np.eye(3)[int(np.argmin(np.abs(axis)))]
+    normal = np.cross(axis, helper)
+    normal /= np.linalg.norm(normal)
+    return normal, np.cross(axis, normal)
 
 
 def _finite_vector(value, size: int, name: str) -> np.ndarray:
@@ -122,6 +162,8 @@ class World:
         self.solver = dataclasses.replace(solver or SolverOptions(), **solver_options)
         self._bodies: list[dict] = []
         self._ground: dict | None = None
+        self._joints: list[dict] = []
+        self._motors: list[dict] = []
 
     # -- ground ------------------------------------------------------------
     def add_ground(self, friction: float = 1.0, restitution: float = 0.0, height: float = 0.0):
@@ -192,6 +234,107 @@ class World:
         ))
         return Body(index=index, name=name, shape=shape)
 
+    # -- joints ------------------------------------------------------------
+    def _body(self, body, name: str, allow_world: bool) -> int:
+        """Index of a body given as a Body handle, name or index (None = world)."""
+        if body is None:
+            if allow_world:
+                return -1
+            raise ValueError(f"{name}: must be a body, not the world (None)")
+        if isinstance(body, Body):
+            index = body.index
+        elif isinstance(body, str):
+            names = [b["name"] for b in self._bodies]
+            if body not in names:
+                raise ValueError(f"{name}: unknown body {body!r}")
+            index = names.index(body)
+        elif isinstance(body, (int, np.integer)) and not isinstance(body, bool):
+            index = int(body)
+        else:
+            raise ValueError(f"{name}: expected a Body, a body name or an index, got {body!r}")
+        if not 0 <= index < len(self._bodies):
+            raise ValueError(f"{name}: unknown body index {index}")
+        return index
+
+    def _pose(self, index: int):
+        if index < 0:
+            return np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0])
+        return self._bodies[index]["position"], self._bodies[index]["orientation"]
+
+    def _add_joint(self, joint_type: JointType, parent, child, anchor, axis, lower, upper, name) -> Joint:
+        a = self._body(parent, "parent", allow_world=True)
+        b = self._body(child, "child", allow_world=False)
+        if a == b:
+            raise ValueError("child: a joint cannot connect a body to itself")
+        index = len(self._joints)
+        name = f"{joint_type.name.lower()}{index}" if name is None else name
+        if not isinstance(name, str) or not name or any(j["name"] == name for j in self._joints):
+            raise ValueError(f"name: joint names must be unique non-empty strings, got {name!r}")
+        x_a, q_a = self._pose(a)
+        x_b, q_b = self._pose(b)
+        rot_a, rot_b = _np_rotation(q_a), _np_rotation(q_b)
+        anchor = x_b if anchor is None else _finite_vector(anchor, 3, "anchor")
+        axis_world = _finite_vector(axis, 3, "axis")
+        norm = np.linalg.norm(axis_world)
+        if norm < 1e-9:
+            raise ValueError(f"axis must be a nonzero vector, got {axis_world.tolist()}")
+        axis_world = axis_world / norm
+        axis_parent = rot_a.T @ axis_world
+        normal, binormal = _perpendiculars(axis_parent)
+        lower = -np.inf if lower is None else float(lower)
+        upper = np.inf if upper is None else float(upper)
+        if np.isfinite(lower) or np.isfinite(upper):
+            if joint_type != JointType.HINGE:
+                raise ValueError("lower/upper: limits exist on hinges only")
+            lower = max(lower, -np.pi)
+            upper = min(upper, np.pi)
+            if not lower < upper:
+                raise ValueError(f"lower must be below upper, got lower={lower}, upper={upper}")
+        self._joints.append(dict(
+            name=name, type=joint_type, parent=a, child=b,
+            anchor_parent=rot_a.T @ (anchor - x_a), anchor_child=rot_b.T @ (anchor - x_b),
+            axis_parent=axis_parent, axis_child=rot_b.T @ axis_world,
+            normal_parent=normal, binormal_parent=binormal,
+            reference=_np_quat_multiply(q_a * np.array([1, -1, -1, -1]), q_b), lower=lower, upper=upper))
+        return Joint(index=index, name=name, type=joint_type)
+
+    def add_hinge(self, parent, child, anchor, axis, lower: float | None = None,
+                  upper: float | None = None, name: str | None = None) -> Joint:
+        """Revolute joint about ``axis`` through ``anchor`` (world coordinates of
+        the initial pose, m). parent=None joints the child to the world.
+        Optional angle limits lower/upper (rad) relative to the initial pose."""
+        return self._add_joint(JointType.HINGE, parent, child, anchor, axis, lower, upper, name)
+
+    def add_ball_joint(self, parent, child, anchor, name: str | None = None) -> Joint:
+        """Spherical joint: the bodies share the point ``anchor`` (world, m)."""
+        return self._add_joint(JointType.BALL, parent, child, anchor, (0, 0, 1), None, None, name)
+
+    def add_fixed(self, parent, child, name: str | None = None) -> Joint:
+        """Weld: the child keeps its initial pose relative to the parent."""
+        return self._add_joint(JointType.FIXED, parent, child, None, (0, 0, 1), None, None, name)
+
+    def add_motor(self, joint: Joint, max_torque: float, servo: bool = True, gain: float = 30.0,
+                  max_speed: float = np.pi, name: str | None = None) -> Motor:
+        """Motor on a hinge, its control input one column of the rollout's controls.
+
+        servo=True: position servo; the control is a target angle (rad), the
+        motor turns at gain * (target - angle) (gain 1/s) clipped to max_speed
+        (rad/s). servo=False: velocity motor; the control is the target speed
+        (rad/s). Either way the torque is limited to max_torque (N m).
+        """
+        if not isinstance(joint, Joint) or not 0 <= joint.index < len(self._joints):
+            raise ValueError(f"joint: expected a Joint of this world, got {joint!r}")
+        if joint.type != JointType.HINGE:
+            raise ValueError(f"joint: motors drive hinges, {joint.name!r} is a {joint.type.name.lower()} joint")
+        index = len(self._motors)
+        name = f"motor{index}" if name is None else name
+        if not isinstance(name, str) or not name or any(m["name"] == name for m in self._motors):
+            raise ValueError(f"name: motor names must be unique non-empty strings, got {name!r}")
+        self._motors.append(dict(name=name, joint=joint.index, servo=bool(servo),
+                                 max_torque=_positive(max_torque, "max_torque"), gain=_positive(gain, "gain"),
+                                 max_speed=_positive(max_speed, "max_speed")))
+        return Motor(index=index, name=name, joint=joint)
+
     # -- build -------------------------------------------------------------
     def build(self) -> Model:
         """Validate and freeze into an immutable Model."""
@@ -230,7 +373,30 @@ class World:
             contact_offset=_frozen(np.array(contact_offset, dtype=dtype).reshape(-1, 3)),
             contact_radius=_frozen(np.array(contact_radius, dtype=dtype).reshape(-1)),
             solver=self.solver,
+            **self._joint_arrays(dtype),
+        )
+
+    def _joint_arrays(self, dtype) -> dict:
+        j, m = self._joints, self._motors
+
+        def array(rows, key, width=None, kind=dtype):
+            shape = (len(rows),) if width is None else (len(rows), width)
+            return _frozen(np.array([r[key] for r in rows], dtype=kind).reshape(shape))
+
+        return dict(
+            joint_names=tuple(x["name"] for x in j),
+            joint_type=array(j, "type", kind=np.int64), joint_parent=array(j, "parent", kind=np.int64),
+            joint_child=array(j, "child", kind=np.int64),
+            joint_anchor_parent=array(j, "anchor_parent", 3), joint_anchor_child=array(j, "anchor_child", 3),
+            joint_axis_parent=array(j, "axis_parent", 3), joint_axis_child=array(j, "axis_child", 3),
+            joint_normal_parent=array(j, "normal_parent", 3),
+            joint_binormal_parent=array(j, "binormal_parent", 3),
+            joint_reference=array(j, "reference", 4), joint_lower=array(j, "lower"),
+            joint_upper=array(j, "upper"),
+            motor_names=tuple(x["name"] for x in m), motor_joint=array(m, "joint", kind=np.int64),
+            motor_servo=array(m, "servo", kind=bool), motor_max_torque=array(m, "max_torque"),
+            motor_gain=array(m, "gain"), motor_max_speed=array(m, "max_speed"),
         )
 
 
-__all__ = ["World", "Body", "DEFAULT_DENSITY"]
+__all__ = ["World", "Body", "Joint", "Motor", "DEFAULT_DENSITY"]

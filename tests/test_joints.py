@@ -1,0 +1,218 @@
+"""Joints, limits and motors against closed forms and finite differences."""
+
+import numpy as np
+import pytest
+
+import symphys as sp
+from conftest import G
+
+PERIOD_RTOL = 0.02  # issue acceptance
+ANCHOR_LIMIT = 1e-3  # m
+LIMIT_OVERSHOOT = 0.01  # rad
+
+
+def hanging_rod(dt=0.01, length=0.5, mass=1.0, **hinge):
+    world = sp.World(dt=dt)
+    rod = world.add_box(half_extents=(0.02, 0.02, length / 2), mass=mass, position=(0, 0, -length / 2))
+    joint = world.add_hinge(None, rod, anchor=(0, 0, 0), axis=(0, 1, 0), **hinge)
+    return world, rod, joint
+
+
+def swing(model, angular_speed):
+    """Initial state of the rod swinging about y through its hinge at the origin."""
+    half = model.body_size[0, 2]
+    state = model.initial_state()
+    return state.replace(angular_velocity=np.array([[0.0, angular_speed, 0.0]]),
+                         velocity=np.array([[-angular_speed * half, 0.0, 0.0]]))
+
+
+def test_pendulum_small_angle_period():
+    world, rod, _ = hanging_rod()
+    model = world.build()
+    traj = sp.simulate(model, swing(model, 0.1), steps=1000)
+    x = traj.position[:, 0, 0]
+    upward = np.nonzero((x[:-1] < 0) & (x[1:] >= 0))[0]
+    period = np.diff(upward).mean() * model.dt
+    inertia = model.body_inertia[0, 1] + model.body_mass[0] * 0.25**2
+    expected = 2 * np.pi * np.sqrt(inertia / (model.body_mass[0] * G * 0.25))
+    assert len(upward) >= 5
+    assert abs(period - expected) / expected < PERIOD_RTOL, (period, expected)
+
+
+def double_pendulum():
+    world = sp.World(dt=0.01)
+    upper = world.add_box(half_extents=(0.03, 0.03, 0.2), mass=1.0, position=(0, 0, -0.2))
+    lower = world.add_capsule(radius=0.03, length=0.3, mass=0.5, position=(0, 0, -0.55))
+    world.add_hinge(None, upper, anchor=(0, 0, 0), axis=(0, 1, 0))
+    world.add_hinge(upper, lower, anchor=(0, 0, -0.4), axis=(0, 1, 0))
+    model = world.build()
+    state = model.initial_state().replace(angular_velocity=np.array([[0, 3.0, 0], [0, -2.0, 0]]),
+                                          velocity=np.array([[-0.6, 0, 0], [-0.45, 0, 0]]))
+    return model, state
+
+
+def rotate(q, v):
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    u = np.stack([x, y, z], -1)
+    return v + 2 * np.cross(u, np.cross(u, v) + w[..., None] * v)
+
+
+def test_hinges_keep_anchor_and_axis_over_10_seconds():
+    model, state = double_pendulum()
+    traj = sp.simulate(model, state, steps=1000)
+    p, q = traj.position, traj.orientation
+    top = p[:, 0] + rotate(q[:, 0], model.joint_anchor_child[0])
+    elbow_upper = p[:, 0] + rotate(q[:, 0], model.joint_anchor_parent[1])
+    elbow_lower = p[:, 1] + rotate(q[:, 1], model.joint_anchor_child[1])
+    assert np.linalg.norm(top, axis=-1).max() < ANCHOR_LIMIT
+    assert np.linalg.norm(elbow_upper - elbow_lower, axis=-1).max() < ANCHOR_LIMIT
+    for body in (0, 1):
+        axis = rotate(q[:, body], model.joint_axis_child[body])
+        assert np.abs(axis[:, [0, 2]]).max() < 1e-3  # still along y
+    # It really moved: the lower link swung through a large angle.
+    assert np.ptp(p[:, 1, 0]) > 0.2
+
+
+def test_chain_without_gravity_conserves_momentum():
+    world = sp.World(dt=0.01, gravity=(0, 0, 0))
+    links = [world.add_capsule(radius=0.05, length=0.2, mass=1.0 + 0.2 * i, position=(0.3 * i, 0, 0),
+                               orientation=(np.cos(np.pi / 4), 0, np.sin(np.pi / 4), 0)) for i in range(4)]
+    world.add_ball_joint(links[0], links[1], anchor=(0.15, 0, 0))
+    world.add_hinge(links[1], links[2], anchor=(0.45, 0, 0), axis=(0, 0, 1))
+    world.add_ball_joint(links[2], links[3], anchor=(0.75, 0, 0))
+    model = world.build()
+    rng = np.random.default_rng(1)
+    state = model.initial_state().replace(velocity=rng.normal(0, 1, (4, 3)),
+                                          angular_velocity=rng.normal(0, 2, (4, 3)))
+    traj = sp.simulate(model, state, steps=300)
+    mass = model.body_mass
+
+    def momenta(t):
+        linear = (mass[:, None] * traj.velocity[t]).sum(0)
+        angular = np.cross(traj.position[t], mass[:, None] * traj.velocity[t]).sum(0)
+        for i in range(4):
+            r = _rotation(traj.orientation[t, i])
+            angular += r @ np.diag(model.body_inertia[i]) @ r.T @ traj.angular_velocity[t, i]
+        return linear, angular
+
+    linear0, angular0 = momenta(0)
+    for t in (1, 150, 300):
+        linear, angular = momenta(t)
+        np.testing.assert_allclose(linear, linear0, atol=1e-9)
+        np.testing.assert_allclose(angular, angular0, atol=2e-3 * np.linalg.norm(angular0))
+
+
+def _rotation(q):
+    w, x, y, z = q
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def test_limit_holds():
+    world, rod, joint = hanging_rod(lower=-0.3, upper=0.4)
+    model = world.build()
+    state = sp.symbolic_state(model)
+    _, traj = sp.rollout(model, state, 300)
+    angles = sp.joint_angles(model, traj)
+    fn = sp.compile([state.velocity, state.angular_velocity], [angles])
+    for speed in (4.0, -4.0):  # enough to swing far past either limit
+        start = swing(model, speed)
+        (angle,) = fn(start.velocity, start.angular_velocity)
+        assert angle.min() > -0.3 - LIMIT_OVERSHOOT and angle.max() < 0.4 + LIMIT_OVERSHOOT
+        assert angle.max() > 0.39 if speed > 0 else angle.min() < -0.29  # it reached the limit
+
+
+@pytest.mark.parametrize("target", [0.7, -1.2])
+def test_servo_settles_at_target_against_gravity(target):
+    world, rod, joint = hanging_rod()
+    world.add_motor(joint, max_torque=10.0, gain=30.0, max_speed=np.pi / 4)
+    model = world.build()
+    steps = 400
+    state = sp.symbolic_state(model)
+    controls = sp.backend.tensor("controls", (steps, 1), model.dtype)
+    _, traj = sp.rollout(model, state, steps, controls=controls)
+    fn = sp.compile([controls], [sp.joint_angles(model, traj)])
+    (angle,) = fn(np.full((steps, 1), target))
+    assert abs(angle[-1, 0] - target) < 0.01
+    # Speed limited to 45 deg/s: it cannot get there faster than |target| / (pi/4).
+    reached = np.argmax(np.abs(angle[:, 0] - target) < 0.02) * model.dt
+    assert reached >= abs(target) / (np.pi / 4) - 0.05
+
+
+def test_servo_torque_limit_is_respected():
+    world, rod, joint = hanging_rod()  # holding it horizontal needs m g L/2 = 2.45 N m
+    world.add_motor(joint, max_torque=1.0, gain=30.0, max_speed=np.pi)
+    model = world.build()
+    state = sp.symbolic_state(model)
+    controls = sp.backend.tensor("controls", (300, 1), model.dtype)
+    _, traj = sp.rollout(model, state, 300, controls=controls)
+    fn = sp.compile([controls], [sp.joint_angles(model, traj)])
+    (angle,) = fn(np.full((300, 1), np.pi / 2))
+    # A stalled motor is a constant 1 N m torque: the rod swings from rest up to
+    # the angle where the motor's work equals the gain in potential energy,
+    # 1 N m * a = m g (L/2) (1 - cos a), far short of the pi/2 target.
+    from scipy.optimize import brentq
+
+    highest = brentq(lambda a: 1.0 * a - G * 0.25 * (1 - np.cos(a)), 0.1, 3.0)
+    np.testing.assert_allclose(angle[:, 0].max(), highest, atol=0.03)
+
+
+def test_gradient_through_joints_and_motors_matches_finite_differences():
+    world = sp.World(dt=0.01)
+    upper = world.add_box(half_extents=(0.03, 0.03, 0.2), mass=1.0, position=(0, 0, -0.2))
+    lower = world.add_box(half_extents=(0.03, 0.03, 0.15), mass=0.5, position=(0, 0, -0.55))
+    shoulder = world.add_hinge(None, upper, anchor=(0, 0, 0), axis=(0, 1, 0))
+    elbow = world.add_hinge(upper, lower, anchor=(0, 0, -0.4), axis=(0, 1, 0), lower=-1.5, upper=1.5)
+    world.add_motor(shoulder, max_torque=20.0, gain=20.0, max_speed=3.0)
+    world.add_motor(elbow, max_torque=20.0, servo=False)
+    model = world.build()
+    steps = 40
+    state = sp.symbolic_state(model)
+    controls = sp.backend.tensor("controls", (steps, 2), model.dtype)
+    final, _ = sp.rollout(model, state, steps, controls=controls)
+    loss = final.position[1, 0] + 0.3 * final.position[1, 2]
+    fn = sp.compile([controls, state.angular_velocity],
+                    [loss] + sp.grad(loss, [controls, state.angular_velocity]))
+    u = np.column_stack([np.linspace(0, 0.8, steps), 0.5 * np.sin(np.linspace(0, 3, steps))])
+    w0 = model.initial_state().angular_velocity
+    value, g_controls, g_w = fn(u, w0)
+    eps = 1e-6
+    for t, k in [(0, 0), (10, 0), (25, 1), (39, 1), (5, 1)]:
+        plus, minus = u.copy(), u.copy()
+        plus[t, k] += eps
+        minus[t, k] -= eps
+        numeric = (fn(plus, w0)[0] - fn(minus, w0)[0]) / (2 * eps)
+        assert abs(g_controls[t, k] - numeric) <= 1e-4 * max(abs(numeric), np.abs(g_controls).max())
+    plus, minus = w0.copy(), w0.copy()
+    plus[0, 1] += eps
+    minus[0, 1] -= eps
+    numeric = (fn(u, plus)[0] - fn(u, minus)[0]) / (2 * eps)
+    assert abs(g_w[0, 1] - numeric) <= 1e-4 * abs(numeric)
+    assert np.abs(g_controls).max() > 1e-3
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(parent=None, child=None), "child"),
+    (dict(parent="nobody", child=0), "parent"),
+    (dict(parent=0, child=0), "child"),
+    (dict(parent=None, child=0, axis=(0, 0, 0)), "axis"),
+    (dict(parent=None, child=0, anchor=(0, float("nan"), 0)), "anchor"),
+    (dict(parent=None, child=0, lower=0.5, upper=0.2), "lower"),
+    (dict(parent=None, child=7), "child"),
+])
+def test_bad_joints_name_the_argument(kwargs, name):
+    world = sp.World()
+    world.add_box(half_extents=(0.1, 0.1, 0.1))
+    args = dict(anchor=(0, 0, 0), axis=(0, 1, 0))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        world.add_hinge(**args)
+
+
+def test_motor_only_on_hinges():
+    world = sp.World()
+    a = world.add_box(half_extents=(0.1, 0.1, 0.1))
+    ball = world.add_ball_joint(None, a, anchor=(0, 0, 0.1))
+    with pytest.raises(ValueError, match="joint"):
+        world.add_motor(ball, max_torque=1.0)
