@@ -11,7 +11,8 @@ from .world import Body, Joint, Motor, World
 __version__ = "0.1.0"
 
 __all__ = [
-    "World", "Body", "Joint", "Motor", "JointType", "joint_angles", "joint_speeds", "Model", "State", "Params", "Shape", "SolverOptions",
-    "step", "rollout", "simulate", "symbolic_state", "symbolic_params", "compile", "grad",
-    "CompiledFunction", "check_finite", "NonFiniteStateError", "graph_stats", "draw",
+    "World", "Body", "Joint", "Motor", "JointType", "Model", "State", "Params", "Shape",
+    "SolverOptions", "step", "rollout", "simulate", "symbolic_state", "symbolic_params", "compile",
+    "grad", "joint_angles", "joint_speeds", "CompiledFunction", "check_finite", "NonFiniteStateError",
+    "graph_stats", "draw",
 ]

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import G
 
 import symphys as sp
-from conftest import G
 
 PERIOD_RTOL = 0.02  # issue acceptance
 ANCHOR_LIMIT = 1e-3  # m
