@@ -1,5 +1,6 @@
 """Graph structure: the step graph must not grow with model size or iterations."""
 
+import numpy as np
 import pytest
 
 import symphys as sp
@@ -76,3 +77,27 @@ def test_compiled_function_cache_distinguishes_constants(tmp_path, monkeypatch):
     (z_high,) = high(high_model.initial_state().position)
     assert abs(z_low - 0.05) < 2e-3 and abs(z_high - 0.15) < 2e-3
     assert again(low_model.initial_state().position)[0] == z_low
+
+
+def chain(n_links):
+    world = sp.World(dt=0.01)
+    world.add_ground()
+    parent = None
+    for i in range(n_links):
+        link = world.add_capsule(radius=0.03, length=0.2, position=(0, 0, 1.0 - 0.3 * i))
+        joint = world.add_hinge(parent, link, anchor=(0, 0, 1.15 - 0.3 * i), axis=(0, 1, 0),
+                                lower=-1.0, upper=1.0)
+        world.add_motor(joint, max_torque=5.0)
+        parent = link
+    world.add_ball_joint(None, world.add_sphere(radius=0.1, position=(1, 0, 1)), anchor=(1, 0, 1.1))
+    return world.build()
+
+
+def test_node_count_independent_of_joint_count():
+    counts = set()
+    for n in (1, 4, 12):
+        model = chain(n)
+        state = sp.symbolic_state(model)
+        final, _ = sp.rollout(model, state, steps=10, controls=np.zeros((10, model.n_motors)))
+        counts.add(sp.graph_stats([final.position])["total"])
+    assert len(counts) == 1, counts
