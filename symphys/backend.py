@@ -127,6 +127,11 @@ def scan_name(name: str, dtype: str) -> str:
     return name if dtype == "float64" else f"{name}_{dtype}"
 
 
+def zero_grad(x):
+    """Identity whose gradient is zero."""
+    return _lib.gradient.zero_grad(x)
+
+
 def grad(cost, wrt, **kwargs):
     return _lib.grad(cost, wrt, **kwargs)
 
@@ -246,7 +251,7 @@ def is_constant(x) -> bool:
 
 __all__ = [
     "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant", "Scan",
-    "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "function",
+    "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "zero_grad", "function",
     "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "count_nodes",
     "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]
