@@ -64,6 +64,7 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     warm_impulse: (B, R) previous step's impulses (used if warm_start).
     """
     opts = model.solver
+    method = model.solver_method
     dtype = model.dtype
     n = model.n_bodies
     sides = [(rows.body_a, rows.jacobian_a)]
@@ -80,7 +81,7 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
             axis=-1)  # (B, R, 6)
         k = pt.sum(jac * minv_jt, axis=-1)
         k_true = k_true + k
-        if opts.method == "jacobi":
+        if method == "jacobi":
             # Mass splitting (Tonge et al. 2012): a body in contact at n points
             # lends each row 1/n of its mass, so simultaneous updates cannot overshoot.
             k = k * pt.maximum(gather_module.gather(rows.contact_count, safe, n, dtype), 1.0)
@@ -145,7 +146,7 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     else:
         impulse0 = pt.zeros_like(rows.target)
 
-    if opts.method == "jacobi":
+    if method == "jacobi":
         def sweep(packed_state, data):
             impulse, vel, f, sides_data = unpack(packed_state, data)
             new = update(impulse, vel, f, sides_data)

@@ -1,0 +1,175 @@
+"""The paper's 4-DOF robot arm and its fixed-target reaching task.
+
+A 1 m arm of 32 kg: a base link turning about the vertical (hinge z), an
+upper arm pitching at the shoulder (hinge y), an elbow link turning about
+the upper arm's vertical (hinge z) and a forearm pitching at the elbow
+(hinge y).  Every hinge has a position servo (gain 30 1/s, 45 deg/s,
+30 N m); pitch joints are limited to +-90 deg.  Like MuJoCo's "reacher"
+the arm works without gravity: the task is control through the dynamics.
+
+Task (fixed target): an MLP (1 input: normalized time; 128-128 ReLU; 4
+outputs, 17,284 weights) outputs the servo targets; loss = mean distance of
+the end effector to the target over steps >= 100 of an 8 s rollout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+import symphys as sp
+from symphys import math3d, nn, optim
+
+DT = 0.01
+DURATION = 8.0  # s
+LOSS_FROM_STEP = 100
+TARGET = np.array([0.5, 0.5, 0.5])  # m
+LINK = 0.5  # m, upper arm and forearm
+RADIUS = 0.04  # m
+ALONG_X = (np.cos(np.pi / 4), 0.0, np.sin(np.pi / 4), 0.0)  # capsule axis z -> world x
+
+
+def build_model(dt: float = DT, **solver) -> sp.Model:
+    world = sp.World(dt=dt, gravity=(0, 0, 0), **solver)
+    base = world.add_box(half_extents=(0.1, 0.1, 0.05), mass=8.0, position=(0, 0, 0), name="base")
+    upper = world.add_capsule(radius=RADIUS, length=LINK - 2 * RADIUS, mass=10.0,
+                              position=(LINK / 2, 0, 0), orientation=ALONG_X, name="upper_arm")
+    elbow = world.add_sphere(radius=0.06, mass=4.0, position=(LINK, 0, 0), name="elbow")
+    forearm = world.add_capsule(radius=RADIUS, length=LINK - 2 * RADIUS, mass=10.0,
+                                position=(1.5 * LINK, 0, 0), orientation=ALONG_X, name="forearm")
+    pitch = np.pi / 2
+    joints = [world.add_hinge(None, base, anchor=(0, 0, 0), axis=(0, 0, 1), name="base_yaw"),
+              world.add_hinge(base, upper, anchor=(0, 0, 0), axis=(0, 1, 0), lower=-pitch,
+                              upper=pitch, name="shoulder_pitch"),
+              world.add_hinge(upper, elbow, anchor=(LINK, 0, 0), axis=(0, 0, 1), name="elbow_yaw"),
+              world.add_hinge(elbow, forearm, anchor=(LINK, 0, 0), axis=(0, 1, 0), lower=-pitch,
+                              upper=pitch, name="elbow_pitch")]
+    for joint in joints:
+        world.add_motor(joint, max_torque=30.0, gain=30.0, max_speed=np.radians(45.0))
+    return world.build()
+
+
+def end_effector(model, position, orientation):
+    """Forearm tip (m) from position and orientation arrays (symbolic, time-first)."""
+    index = model.body_index("forearm")
+    return position[..., index, :] + rotate(orientation[..., index, :], np.array([0.0, 0.0, LINK / 2]))
+
+
+def rotate(q, vector):
+    """Vector (body frame) rotated by unit quaternions q (..., 4), symbolic."""
+    w, u = q[..., :1], q[..., 1:]
+    v = sp.backend.pt.as_tensor_variable(np.asarray(vector, dtype=float)) * sp.backend.pt.ones_like(u)
+    return v + 2 * math3d.cross(u, math3d.cross(u, v) + w * v)
+
+
+@dataclasses.dataclass
+class ReachResult:
+    method: str
+    evaluations: int
+    compile_seconds: float
+    wall_seconds: float
+    final_distance: float  # m, at the end of the rollout
+    mean_distance: float  # m, over steps >= LOSS_FROM_STEP
+    history: list
+
+
+class FixedTargetTask:
+    """Compiled rollout of the arm under an MLP controller: loss and its gradient."""
+
+    def __init__(self, target=TARGET, backend: str = "jax", seed: int = 0):
+        self.model = build_model()
+        self.steps = int(round(DURATION / DT))
+        self.net = nn.MLP((1, 128, 128, 4), activation="relu", output_activation="tanh",
+                          output_scale=np.pi / 2)
+        self.weights0 = self.net.init(seed)
+        weights = self.net.symbolic(seed=seed)
+        target_var = sp.backend.pt.as_tensor_variable(np.asarray(target, dtype=float))
+        steps = self.steps
+        net = self.net
+        model = self.model
+
+        def controller(state, step):
+            phase = sp.backend.pt.cast(step, model.dtype) / steps
+            return net.apply(weights, phase.reshape((1, 1)))
+
+        start = time.perf_counter()
+        state = sp.symbolic_state(self.model)
+        _, traj = sp.rollout(self.model, state, steps, controller=controller)
+        tip = end_effector(self.model, traj.position, traj.orientation)  # (steps + 1, 3)
+        distance = sp.backend.pt.sqrt(sp.backend.pt.sum((tip - target_var) ** 2, axis=-1) + 1e-12)
+        loss = distance[LOSS_FROM_STEP:].mean()
+        grads = sp.grad(loss, weights)
+        self._fn = sp.compile(weights, [loss, distance[-1]] + grads, backend)
+        self._forward = sp.compile(weights, [loss, distance[-1]], backend)
+        self._trajectory = sp.compile(weights, [tip], backend)
+        self.loss_and_grad(self.weights0)
+        self.compile_seconds = time.perf_counter() - start
+
+    def loss_and_grad(self, weights):
+        out = self._fn(*weights)
+        return float(out[0]), float(out[1]), out[2:]
+
+    def loss(self, weights):
+        out = self._forward(*weights)
+        return float(out[0]), float(out[1])
+
+    def tip_trajectory(self, weights):
+        return self._trajectory(*weights)[0]
+
+
+def train_backprop(task: FixedTargetTask, evaluations: int = 150, learning_rate: float = 3e-3,
+                   clip: float = 1.0, progress: bool = True) -> ReachResult:
+    from tqdm.auto import tqdm
+
+    weights = [w.copy() for w in task.weights0]
+    adam = optim.Adam(learning_rate)
+    history = []
+    start = time.perf_counter()
+    best = (np.inf, np.inf, weights)
+    for _ in tqdm(range(evaluations), desc="backprop", disable=not progress, mininterval=0.5):
+        loss, final, grads = task.loss_and_grad(weights)
+        history.append(loss)
+        if loss < best[0]:
+            best = (loss, final, weights)
+        grads, _ = optim.clip_by_global_norm(grads, clip)
+        weights = adam.step(weights, grads)
+    wall = time.perf_counter() - start
+    return ReachResult("backprop (Adam)", evaluations, task.compile_seconds, wall, best[1], best[0],
+                       history), best[2]
+
+
+def train_cmaes(task: FixedTargetTask, evaluations: int = 150, sigma0: float = 0.05, seed: int = 0,
+                progress: bool = True) -> ReachResult:
+    import cma
+    from tqdm.auto import tqdm
+
+    shapes = [w.shape for w in task.weights0]
+    flat0 = np.concatenate([w.ravel() for w in task.weights0])
+
+    def unflatten(x):
+        out, i = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            out.append(x[i:i + size].reshape(shape))
+            i += size
+        return out
+
+    strategy = cma.CMAEvolutionStrategy(flat0, sigma0, {"seed": seed + 1, "verbose": -9,
+                                                        "CMA_diagonal": True})
+    history, best, used = [], (np.inf, np.inf), 0
+    start = time.perf_counter()
+    with tqdm(total=evaluations, desc="CMA-ES", disable=not progress, mininterval=0.5) as bar:
+        while used < evaluations:
+            candidates = strategy.ask()[: evaluations - used]
+            results = [task.loss(unflatten(np.asarray(c))) for c in candidates]
+            if len(candidates) == strategy.popsize:
+                strategy.tell(candidates, [r[0] for r in results])
+            used += len(candidates)
+            bar.update(len(candidates))
+            for r in results:
+                best = min(best, r)
+            history.append(best[0])
+    wall = time.perf_counter() - start
+    return ReachResult("CMA-ES (diagonal)", used, 0.0, wall, best[1], best[0], history)
