@@ -128,7 +128,10 @@ def train_backprop(task: FixedTargetTask, evaluations: int = 150, learning_rate:
     history = []
     start = time.perf_counter()
     best = (np.inf, np.inf, weights)
-    for _ in tqdm(range(evaluations), desc="backprop", disable=not progress, mininterval=0.5):
+    for i in tqdm(range(evaluations), desc="backprop", disable=not progress, mininterval=0.5):
+        # Cosine decay to a tenth of the initial rate: Adam's late steps otherwise
+        # keep kicking the tip around the target by a few cm.
+        adam.learning_rate = learning_rate * (0.1 + 0.45 * (1 + np.cos(np.pi * i / evaluations)))
         loss, final, grads = task.loss_and_grad(weights)
         history.append(loss)
         if loss < best[0]:
