@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # Compiled-code caches kept inside the checkout (CI gets its own).
 export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export SYMPHYS_JAX_CACHE ?= $(CURDIR)/.cache/jax
+export SYMPHYS_CACHE_DIR ?= $(CURDIR)/.cache/functions
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: venv demo test test-slow test-all bench gpu-wheels lint clean

@@ -94,7 +94,10 @@ def grad(cost, wrt):
 def cache_dir() -> str | None:
     """Folder of the on-disk cache of compiled functions (None = disabled).
 
-    Set SYMPHYS_CACHE_DIR to move it, SYMPHYS_CACHE_DIR="" to disable it.
+    Set SYMPHYS_CACHE_DIR to move it, SYMPHYS_CACHE_DIR="" to disable it, and
+    SYMPHYS_CACHE_MAX_MB to bound its size (default 2048; least recently used
+    entries are evicted, and a single entry over a quarter of it is not kept:
+    large batched graphs carry folded constants of hundreds of MB).
     """
     folder = os.environ.get(
         "SYMPHYS_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "symphys", "functions"))
@@ -121,10 +124,16 @@ def _load_cached(path):
         return None
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)
+            fn = pickle.load(handle)
+        os.utime(path)  # mark as recently used for eviction
+        return fn
     except Exception as error:  # a stale or truncated entry: recompile
         warnings.warn(f"ignoring unreadable compiled-function cache {path}: {error}", stacklevel=3)
         return None
+
+
+def _cache_limit_bytes() -> int:
+    return int(float(os.environ.get("SYMPHYS_CACHE_MAX_MB", "2048")) * 2**20)
 
 
 def _store_cached(path, fn):
@@ -135,11 +144,36 @@ def _store_cached(path, fn):
     except Exception as error:
         warnings.warn(f"compiled function not cached (cannot pickle): {error}", stacklevel=3)
         return
+    limit = _cache_limit_bytes()
+    if len(data) > limit // 4:
+        return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "wb") as handle:
         handle.write(data)
     os.replace(temporary, path)  # atomic: concurrent test workers never see half a file
+    _evict(os.path.dirname(path), limit)
+
+
+def _evict(folder: str, limit: int) -> None:
+    """Delete least recently used entries until the folder holds at most limit bytes."""
+    entries = []
+    for name in os.listdir(folder):
+        if name.endswith(".pkl"):
+            try:
+                info = os.stat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue
+            entries.append((max(info.st_atime, info.st_mtime), info.st_size, name))
+    total = sum(size for _, size, _ in entries)
+    for _, size, name in sorted(entries):
+        if total <= limit:
+            break
+        try:
+            os.remove(os.path.join(folder, name))
+        except FileNotFoundError:
+            pass
+        total -= size
 
 
 class CompiledFunction:

@@ -101,3 +101,20 @@ def test_node_count_independent_of_joint_count():
         final, _ = sp.rollout(model, state, steps=10, controls=np.zeros((10, model.n_motors)))
         counts.add(sp.graph_stats([final.position])["total"])
     assert len(counts) == 1, counts
+
+
+def test_compiled_function_cache_is_bounded(tmp_path, monkeypatch):
+    """Least recently used entries are evicted beyond SYMPHYS_CACHE_MAX_MB."""
+    import os
+    import time
+
+    monkeypatch.setenv("SYMPHYS_CACHE_DIR", str(tmp_path))
+    stale = tmp_path / "jax-stale.pkl"
+    stale.write_bytes(b"x" * 300_000)
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    monkeypatch.setenv("SYMPHYS_CACHE_MAX_MB", str(301_000 / 2**20))  # stale entry + 1 kB
+    x = sp.backend.tensor("x", (3,), "float64")
+    fn = sp.compile([x], [2.0 * x])
+    assert fn.cache_path and os.path.exists(fn.cache_path)
+    assert not stale.exists()
+    np.testing.assert_allclose(fn(np.ones(3))[0], 2.0)
