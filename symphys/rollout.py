@@ -69,12 +69,13 @@ def _rollout(model, state, steps, params, wrench, controls, controller):
             parts.append(impulse)
         return pt.concatenate(parts, axis=1)
 
-    def unpack(packed):
+    def unpack(packed, leading=(n_batch,)):
+        """State and impulses from packed (*leading, 13 N + R) arrays."""
         fields, start = [], 0
         for width in (3, 4, 3, 3):
-            fields.append(packed[:, start:start + width * n].reshape((n_batch, n, width)))
+            fields.append(packed[..., start:start + width * n].reshape((*leading, n, width)))
             start += width * n
-        impulse = packed[:, start:] if n_rows else None
+        impulse = packed[..., start:] if n_rows else None
         return State(*fields), impulse
 
     def one_step(*args):
@@ -91,14 +92,9 @@ def _rollout(model, state, steps, params, wrench, controls, controller):
     (packed_history,) = scan(one_step, sequences=sequences,
                              outputs_info=[pack(batched, init_impulse)], n_steps=steps,
                              name=scan_name("time_steps", model.dtype))
-    unpack_history = []
-    start = 0
-    for width in (3, 4, 3, 3):
-        unpack_history.append(
-            packed_history[:, :, start:start + width * n].reshape((steps, n_batch, n, width)))
-        start += width * n
+    states, _ = unpack(packed_history, (steps, n_batch))
     history = [pt.concatenate([first[None], seq], axis=0)
-               for first, seq in zip(batched.fields(), unpack_history)]
+               for first, seq in zip(batched.fields(), states.fields())]
     if unbatched:
         history = [h[:, 0] for h in history]
     trajectory = State(*history)

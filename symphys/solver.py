@@ -73,7 +73,6 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
 
     gathers, k_true, k_split = [], 0.0, 0.0
     for body, jac in sides:
-        safe = np.maximum(body, 0)
         one_hot = pt.constant(gather_module.one_hot(body, n, dtype))
         minv_jt = pt.concatenate(
             [jac[..., :3] * gather_module.gather(inv_mass, body, n, dtype)[..., None],
@@ -84,7 +83,7 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
         if method == "jacobi":
             # Mass splitting (Tonge et al. 2012): a body in contact at n points
             # lends each row 1/n of its mass, so simultaneous updates cannot overshoot.
-            k = k * pt.maximum(gather_module.gather(rows.contact_count, safe, n, dtype), 1.0)
+            k = k * pt.maximum(gather_module.gather(rows.contact_count, body, n, dtype), 1.0)
         k_split = k_split + k
         gathers.append((one_hot, jac, minv_jt))
     compliance = rows.impulse_scale * k_true / rows.mass_scale

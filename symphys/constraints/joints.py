@@ -19,6 +19,7 @@ from .. import math3d
 from ..backend import pt
 from ..gather import gather
 from ..model import JointType
+from ..solver import project
 from .contacts import soft_coefficients
 from .rows import OPEN_BOUND, Rows
 
@@ -176,9 +177,7 @@ def joint_rows(model, kin, controls=None) -> list[Rows]:
         angle = hinge_angle(model, f["q_a"], f["q_b"], joints)
         gain = pt.constant(model.motor_gain.astype(dtype))
         max_speed = pt.constant(model.motor_max_speed.astype(dtype))
-        servo_speed = gain * (controls - angle)
-        servo_speed = pt.switch(pt.gt(servo_speed, max_speed), max_speed,
-                                pt.switch(pt.lt(servo_speed, -max_speed), -max_speed, servo_speed))
+        servo_speed = project(gain * (controls - angle), -max_speed, max_speed)
         target = pt.switch(pt.constant(model.motor_servo), servo_speed, controls)
         limit = pt.constant((model.motor_max_torque * model.dt).astype(dtype))  # N m s
         blocks.append(_block(model, f["parent"], f["child"], jac_a, jac_b, target, 1.0, 0.0,
