@@ -127,6 +127,11 @@ def scan_name(name: str, dtype: str) -> str:
     return name if dtype == "float64" else f"{name}_{dtype}"
 
 
+def stop_gradient(x):
+    """Identity forward; the graph behind x is cut from gradients (nothing is built for it)."""
+    return _lib.gradient.disconnected_grad(x)
+
+
 def zero_grad(x):
     """Identity whose gradient is zero."""
     return _lib.gradient.zero_grad(x)
@@ -251,7 +256,8 @@ def is_constant(x) -> bool:
 
 __all__ = [
     "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant", "Scan",
-    "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "zero_grad", "function",
+    "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "stop_gradient",
+    "zero_grad", "function",
     "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "count_nodes",
     "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]

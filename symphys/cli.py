@@ -14,18 +14,30 @@ def main(argv=None) -> int:
     ball.add_argument("--backend", default="jax", choices=["jax", "c", "numba"])
     ball.add_argument("--seed", type=int, default=0, help="CMA-ES seed")
     ball.add_argument("--no-progress", action="store_true")
-    arm = sub.add_parser("arm", help="the 4-DOF arm: fixed-target reaching, backprop vs CMA-ES")
-    arm.add_argument("task", choices=["reach"], help="reach: fixed target (0.5, 0.5, 0.5) m")
-    arm.add_argument("--evaluations", type=int, default=150)
-    arm.add_argument("--learning-rate", type=float, default=3e-3)
+    arm = sub.add_parser("arm", help="the 4-DOF arm: fixed-target reaching; a global reaching policy")
+    arm.add_argument("task", choices=["reach", "train", "eval", "cmaes"],
+                     help="reach: fixed target (0.5, 0.5, 0.5) m; train: the global policy on random "
+                          "targets; eval: the policy on the 256 held-out targets; cmaes: CMA-ES baseline")
+    arm.add_argument("--evaluations", type=int, default=None,
+                     help="rollouts (reach: 150; cmaes: default = the checkpoint's training budget)")
+    arm.add_argument("--learning-rate", type=float, default=None, help="Adam rate (reach 3e-3, train 1e-2)")
+    arm.add_argument("--updates", type=int, default=1000, help="train: Adam updates")
+    arm.add_argument("--batch", type=int, default=32, help="train/cmaes: targets per update")
+    arm.add_argument("--checkpoint", default=None, help="train/eval: weights file (default: the shipped one)")
+    arm.add_argument("--out", default="out/arm", help="folder for plots")
     arm.add_argument("--seed", type=int, default=0)
+    arm.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "arm" and args.task != "reach":
+        from models import arm_cli
+
+        return arm_cli.main(args)
     if args.command == "arm":
         from models import arm as arm_model
 
         task = arm_model.FixedTargetTask(seed=args.seed)
         print(f"compiled in {task.compile_seconds:.1f} s; {task.net.n_parameters} controller weights")
-        result, _ = arm_model.train_backprop(task, args.evaluations, args.learning_rate)
+        result, _ = arm_model.train_backprop(task, args.evaluations or 150, args.learning_rate or 3e-3)
         print(f"backprop: {result.evaluations} rollouts, {result.wall_seconds:.1f} s, mean distance "
               f"{result.mean_distance:.4f} m, final distance {result.final_distance:.4f} m")
         return 0 if result.final_distance < 0.01 else 1

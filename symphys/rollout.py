@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import float_context, pt, scan, scan_name
+from .backend import float_context, pt, scan, scan_name, stop_gradient
 from .model import Model, Params, State
 from .step import as_tensor, batch_state, graph_params, step_batched
 
 
 def rollout(model: Model, state: State, steps: int, params: Params | None = None,
-            wrench=None, controls=None, controller=None) -> tuple[State, State]:
+            wrench=None, controls=None, controller=None,
+            truncate_gradient: int | None = None) -> tuple[State, State]:
     """Symbolic rollout of ``steps`` steps.
 
     state: numpy or symbolic State, optionally with a leading batch axis.
@@ -21,15 +22,23 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
     controller: optional function (state, step) -> motor targets (batch, n_motors)
         called inside the scan with the batch-first State and the step index;
         its weights may be graph variables (gradients flow to them).
+    truncate_gradient: backpropagate through the last this many steps only
+        (truncated BPTT; None = through all steps).  Gradients reaching
+        earlier steps, the initial state included, are dropped: exact for
+        losses whose sensitivity to the past has decayed within the window
+        (e.g. servos that have settled), and much cheaper for long rollouts.
     Returns (final State, trajectory State with a leading time axis of
     steps + 1 entries, the initial state first).
     """
     with float_context(model.dtype):
-        return _rollout(model, state, steps, params, wrench, controls, controller)
+        return _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient)
 
 
-def _rollout(model, state, steps, params, wrench, controls, controller):
+def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient):
     steps = _check_steps(steps)
+    if truncate_gradient is not None and (isinstance(truncate_gradient, bool) or truncate_gradient < 1
+                                          or int(truncate_gradient) != truncate_gradient):
+        raise ValueError(f"truncate_gradient must be a positive integer or None, got {truncate_gradient!r}")
     batched, unbatched = batch_state(model, state)
     gparams = graph_params(model, params)
     sequences = []
@@ -89,9 +98,23 @@ def _rollout(model, state, steps, params, wrench, controls, controller):
         return pack(new, impulse)
 
     init_impulse = pt.zeros((n_batch, n_rows), dtype=model.dtype) if n_rows else None
-    (packed_history,) = scan(one_step, sequences=sequences,
-                             outputs_info=[pack(batched, init_impulse)], n_steps=steps,
-                             name=scan_name("time_steps", model.dtype))
+
+    def run(parts, start, count):
+        (history,) = scan(one_step, sequences=parts, outputs_info=[start], n_steps=count,
+                          name=scan_name("time_steps", model.dtype))
+        return history
+
+    start = pack(batched, init_impulse)
+    if truncate_gradient is None or truncate_gradient >= steps:
+        packed_history = run(sequences, start, steps)
+    else:
+        # Truncated BPTT as two scans: the head runs forward only (its
+        # results enter through stop_gradient, so no backward graph is built
+        # for it), the tail is differentiated.
+        head = steps - truncate_gradient
+        early = stop_gradient(run([s[:head] for s in sequences], start, head))
+        late = run([s[head:] for s in sequences], early[-1], truncate_gradient)
+        packed_history = pt.concatenate([early, late], axis=0)
     states, _ = unpack(packed_history, (steps, n_batch))
     history = [pt.concatenate([first[None], seq], axis=0)
                for first, seq in zip(batched.fields(), states.fields())]

@@ -8,7 +8,8 @@ axes), a hinge adds 2 angular rows keeping the axes aligned, a fixed joint
 limits are one-sided rows (speculative: they also stop a joint from
 crossing its limit within a step); motors are velocity rows whose impulse
 is bounded by max torque times dt, and servos set that velocity from the
-angle error (gain 1/s, clipped to max speed).
+angle error (gain 1/s, clipped to max speed; modulo 2 pi on hinges
+without limits, which turn the short way).
 """
 
 from __future__ import annotations
@@ -177,7 +178,13 @@ def joint_rows(model, kin, controls=None) -> list[Rows]:
         angle = hinge_angle(model, f["q_a"], f["q_b"], joints)
         gain = pt.constant(model.motor_gain.astype(dtype))
         max_speed = pt.constant(model.motor_max_speed.astype(dtype))
-        servo_speed = project(gain * (controls - angle), -max_speed, max_speed)
+        error = controls - angle
+        # A hinge without limits turns freely: its servo takes the short way
+        # round (target modulo 2 pi), as the angle itself is only known in (-pi, pi].
+        free = ~(np.isfinite(model.joint_lower[joints]) | np.isfinite(model.joint_upper[joints]))
+        if free.any():
+            error = pt.switch(pt.constant(free), pt.arctan2(pt.sin(error), pt.cos(error)), error)
+        servo_speed = project(gain * error, -max_speed, max_speed)
         target = pt.switch(pt.constant(model.motor_servo), servo_speed, controls)
         limit = pt.constant((model.motor_max_torque * model.dt).astype(dtype))  # N m s
         blocks.append(_block(model, f["parent"], f["child"], jac_a, jac_b, target, 1.0, 0.0,

@@ -1,0 +1,278 @@
+"""Global reaching policy for the 4-DOF arm, trained through physics.
+
+An MLP maps a target point (m) to the four servo targets; every world of
+a batch reaches for its own random target from rest.  The paper trained a
+2.1M-weight network for 2,563 updates of 256 rollouts (41 GPU hours); here
+a 17.7k-weight network trains on 2 CPU cores in well under an hour.
+
+Choices (measured, benchmarks/RESULTS.md):
+- Targets are uniform in the reachable shell 0.75-0.95 m from the shoulder
+  (the arm reaches 0.71-1.0 m), every direction.
+- Rollouts last 5 s: the slowest move, half a turn of the base at the
+  servos' 45 deg/s, takes 4 s.  Loss = mean tip distance over the last
+  second.  Errors are reported at 5 s and after the paper's 8 s.
+- The network outputs the base yaw as a direction (atan2 of two outputs):
+  the base turns freely and its servo takes the short way, so the policy
+  needs no seam behind the arm.  Pitch and elbow yaw are pi/2 tanh.
+- Gradients are truncated to the last 1.5 s (truncated BPTT): the servos
+  forget earlier motion within 0.2 s, so this matches the full gradient
+  (cosine > 0.99, test_arm_reach.py) at a third of the cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+
+import symphys as sp
+from symphys import nn, optim
+
+from . import arm
+
+DT = arm.DT
+DURATION = 5.0  # s, training rollouts
+EVAL_DURATION = 8.0  # s, the paper's rollouts
+LOSS_WINDOW = 1.0  # s, loss = mean distance over the last second
+TRUNCATE = 1.5  # s, backpropagation window
+SOLVER_ITERATIONS = 6  # Gauss-Seidel sweeps; 4 stall the base servo (RESULTS.md)
+SHELL = (0.75, 0.95)  # m, target distance from the shoulder
+HELD_OUT_SEED = 2016
+HELD_OUT_COUNT = 256
+HIDDEN = (128, 128)
+CHECKPOINT = os.path.join(os.path.dirname(__file__), "checkpoints", "arm_reach.npz")
+
+
+def sample_targets(count: int, rng) -> np.ndarray:
+    """(count, 3) points uniform in the volume of the reachable shell (m)."""
+    direction = rng.normal(size=(count, 3))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    inner, outer = SHELL
+    radius = rng.uniform(inner ** 3, outer ** 3, count) ** (1 / 3)
+    return direction * radius[:, None]
+
+
+def held_out_targets() -> np.ndarray:
+    """The fixed evaluation set: 256 targets from seed 2016."""
+    return sample_targets(HELD_OUT_COUNT, np.random.default_rng(HELD_OUT_SEED))
+
+
+def make_network(hidden=HIDDEN) -> nn.MLP:
+    """3 inputs (target, m) -> 5 outputs (base yaw as a 2-D direction, 3 angles)."""
+    return nn.MLP((3, *hidden, 5), activation="relu")
+
+
+def servo_targets(outputs):
+    """Motor targets (rad) from the network's 5 outputs (symbolic, (B, 5) -> (B, 4))."""
+    pt = sp.backend.pt
+    # 1 + o0: the untrained network (outputs near 0) points the base along +x.
+    base_yaw = pt.arctan2(outputs[:, 1], 1.0 + outputs[:, 0])
+    others = (np.pi / 2) * pt.tanh(outputs[:, 2:])
+    return pt.concatenate([base_yaw[:, None], others], axis=1)
+
+
+def _tip_distance(model, net, weights, targets, batch, duration, truncate=None):
+    """(steps + 1, batch) tip-to-target distances (m) of a symbolic rollout."""
+    pt = sp.backend.pt
+    steps = int(round(duration / DT))
+    state = sp.symbolic_state(model, batch)
+    angles = servo_targets(net.apply(weights, targets))
+    controls = pt.broadcast_to(angles[None], (steps, batch, model.n_motors))
+    _, trajectory = sp.rollout(model, state, steps, controls=controls, truncate_gradient=truncate)
+    tip = arm.end_effector(model, trajectory.position, trajectory.orientation)
+    return pt.sqrt(pt.sum((tip - targets[None]) ** 2, axis=-1) + 1e-12)
+
+
+class ReachTask:
+    """Compiled training step (loss and gradient for a batch of targets) and evaluation.
+
+    batch: targets per update.  truncate: backpropagation window in seconds
+    (None = the whole rollout).  Compiled functions are cached on disk, so a
+    second construction takes seconds.
+    """
+
+    def __init__(self, batch: int = 32, hidden=HIDDEN, truncate: float | None = TRUNCATE,
+                 backend: str = "jax", seed: int = 0, evaluate: bool = True):
+        pt = sp.backend.pt
+        self.model = arm.build_model(iterations=SOLVER_ITERATIONS)
+        self.net = make_network(hidden)
+        self.batch = batch
+        self.weights0 = self.net.init(seed)
+        weights = self.net.symbolic(seed=seed)
+        targets = pt.matrix("targets")
+        start = time.perf_counter()
+        window = int(round(LOSS_WINDOW / DT))
+        steps = int(round(truncate / DT)) if truncate is not None else None
+        distance = _tip_distance(self.model, self.net, weights, targets, batch, DURATION, steps)
+        loss = distance[-window:].mean()
+        grads = sp.grad(loss, weights)
+        self._train = sp.compile(weights + [targets], [loss, distance[-1]] + grads, backend)
+        self._loss_graph = (weights + [targets], [loss, distance[-1]], backend)
+        self._loss = None
+        self._evaluate = None
+        if evaluate:
+            eval_distance = _tip_distance(self.model, self.net, weights, targets, HELD_OUT_COUNT,
+                                          EVAL_DURATION)
+            at_training_horizon = eval_distance[int(round(DURATION / DT))]
+            self._evaluate = sp.compile(weights + [targets], [at_training_horizon, eval_distance[-1]], backend)
+        self.compile_seconds = time.perf_counter() - start
+
+    @property
+    def n_parameters(self) -> int:
+        return self.net.n_parameters
+
+    def loss_and_grad(self, weights, targets):
+        """(loss m, final distances (B,) m, gradients) for a batch of targets."""
+        out = self._train(*weights, targets)
+        return float(out[0]), out[1], out[2:]
+
+    def loss(self, weights, targets):
+        """(loss m, final distances (B,) m) without gradients (compiled at first use)."""
+        if self._loss is None:
+            self._loss = sp.compile(*self._loss_graph)
+        out = self._loss(*weights, targets)
+        return float(out[0]), out[1]
+
+    def evaluate(self, weights, targets=None) -> dict:
+        """Tip errors (m) on targets (default: the 256 held-out ones) after 5 s and 8 s."""
+        if self._evaluate is None:
+            raise ValueError("evaluate: this task was built with evaluate=False")
+        targets = held_out_targets() if targets is None else np.asarray(targets, dtype=float)
+        if targets.ndim != 2 or targets.shape[1] != 3:
+            raise ValueError(f"targets must have shape (n, 3), got {targets.shape}")
+        at_5, at_8 = [], []
+        for start in range(0, len(targets), HELD_OUT_COUNT):
+            chunk = targets[start:start + HELD_OUT_COUNT]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], HELD_OUT_COUNT - len(chunk), axis=0)])
+            a, b = self._evaluate(*weights, padded)
+            at_5.append(a[:len(chunk)])
+            at_8.append(b[:len(chunk)])
+        at_5, at_8 = np.concatenate(at_5), np.concatenate(at_8)
+        return dict(targets=targets, error_5s=at_5, error_8s=at_8,
+                    mean_5s=float(at_5.mean()), p95_5s=float(np.percentile(at_5, 95)),
+                    mean_8s=float(at_8.mean()), p95_8s=float(np.percentile(at_8, 95)))
+
+
+@dataclasses.dataclass
+class TrainingLog:
+    method: str
+    updates: int = 0
+    evaluations: int = 0  # rollouts simulated
+    wall_seconds: float = 0.0
+    loss: list = dataclasses.field(default_factory=list)  # per update, m
+    wall: list = dataclasses.field(default_factory=list)  # s since start, per update
+    gradient_norm: list = dataclasses.field(default_factory=list)
+    checkpoints: list = dataclasses.field(default_factory=list)  # (update, held-out mean 5 s, 8 s)
+
+
+def save_checkpoint(path: str, net: nn.MLP, weights, log: TrainingLog, extra: dict | None = None) -> None:
+    """Weights and training log in one .npz (about 140 kB for 17.7k float64 weights)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    meta = dict(sizes=list(net.sizes), log=dataclasses.asdict(log), **(extra or {}))
+    temporary = f"{path}.tmp.npz"
+    np.savez(temporary, *weights, meta=json.dumps(meta))
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path: str = CHECKPOINT):
+    """(network, weights, metadata) from a checkpoint written by save_checkpoint."""
+    if not os.path.exists(path):
+        raise ValueError(f"checkpoint: no file at {path!r}; train one with `symphys arm train`")
+    with np.load(path) as data:
+        meta = json.loads(str(data["meta"]))
+        weights = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
+    net = nn.MLP(tuple(meta["sizes"]), activation="relu")
+    return net, weights, meta
+
+
+def train_backprop(task: ReachTask, updates: int = 1000, learning_rate: float = 1e-2, clip: float = 1.0,
+                   seed: int = 1, checkpoint: str | None = None, evaluate_every: int = 250,
+                   progress: bool = True):
+    """Adam on batches of random targets; cosine decay to a tenth of the rate.
+
+    Saves the weights and log to ``checkpoint`` every ``evaluate_every``
+    updates (with the held-out errors) and on Ctrl-C.  Returns (weights, log).
+    """
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(seed)
+    weights = [w.copy() for w in task.weights0]
+    adam = optim.Adam(learning_rate)
+    log = TrainingLog("backprop (Adam)")
+    start = time.perf_counter()
+    bar = tqdm(range(updates), desc="arm train", disable=not progress, mininterval=1.0)
+    try:
+        for i in bar:
+            adam.learning_rate = learning_rate * (0.1 + 0.45 * (1 + np.cos(np.pi * i / updates)))
+            targets = sample_targets(task.batch, rng)
+            loss, final, grads = task.loss_and_grad(weights, targets)
+            if not np.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss} at update {i}")
+            grads, norm = optim.clip_by_global_norm(grads, clip)
+            weights = adam.step(weights, grads)
+            log.updates, log.evaluations = i + 1, (i + 1) * task.batch
+            log.loss.append(loss)
+            log.gradient_norm.append(float(norm))
+            log.wall.append(time.perf_counter() - start)
+            bar.set_postfix(loss=f"{loss:.3f} m", final=f"{final.mean():.3f} m", refresh=False)
+            if checkpoint and task._evaluate is not None and ((i + 1) % evaluate_every == 0 or i + 1 == updates):
+                scores = task.evaluate(weights)
+                log.checkpoints.append((i + 1, scores["mean_5s"], scores["mean_8s"]))
+                log.wall_seconds = time.perf_counter() - start
+                save_checkpoint(checkpoint, task.net, weights, log)
+                bar.write(f"update {i + 1}: held-out mean error {scores['mean_5s'] * 100:.1f} cm at 5 s, "
+                          f"{scores['mean_8s'] * 100:.1f} cm at 8 s")
+    except KeyboardInterrupt:
+        bar.write("interrupted: saving the last weights")
+    finally:
+        bar.close()
+        log.wall_seconds = time.perf_counter() - start
+        if checkpoint:
+            save_checkpoint(checkpoint, task.net, weights, log)
+    return weights, log
+
+
+def train_cmaes(task: ReachTask, evaluations: int, sigma0: float = 0.05, seed: int = 1,
+                progress: bool = True):
+    """Diagonal CMA-ES on the same network; each candidate is scored on a fresh batch of targets.
+
+    evaluations: budget in rollouts (candidates x batch).  Returns (the
+    distribution's mean weights, log).
+    """
+    import cma
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(seed)
+    shapes = [w.shape for w in task.weights0]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def unflatten(x):
+        return [part.reshape(shape) for part, shape in zip(np.split(np.asarray(x), np.cumsum(sizes)[:-1]), shapes)]
+
+    strategy = cma.CMAEvolutionStrategy(np.concatenate([w.ravel() for w in task.weights0]), sigma0,
+                                        {"seed": seed, "verbose": -9, "CMA_diagonal": True})
+    log = TrainingLog("CMA-ES (diagonal)")
+    start = time.perf_counter()
+    best = np.inf
+    with tqdm(total=evaluations, desc="arm CMA-ES", disable=not progress, mininterval=1.0) as bar:
+        while log.evaluations + task.batch <= evaluations:
+            candidates = strategy.ask()
+            candidates = candidates[:(evaluations - log.evaluations) // task.batch]
+            scores = []
+            for candidate in candidates:
+                loss, _ = task.loss(unflatten(candidate), sample_targets(task.batch, rng))
+                scores.append(loss)
+                best = min(best, loss)
+            if len(candidates) == strategy.popsize:
+                strategy.tell(candidates, scores)
+            log.updates += 1
+            log.evaluations += len(candidates) * task.batch
+            log.loss.append(float(np.min(scores)))
+            log.wall.append(time.perf_counter() - start)
+            bar.update(len(candidates) * task.batch)
+            bar.set_postfix(best=f"{best:.3f} m", refresh=False)
+    log.wall_seconds = time.perf_counter() - start
+    return unflatten(strategy.mean), log
