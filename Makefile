@@ -10,7 +10,7 @@ export SYMPHYS_JAX_CACHE ?= $(CURDIR)/.cache/jax
 export SYMPHYS_CACHE_DIR ?= $(CURDIR)/.cache/functions
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: venv demo test test-slow test-all bench gpu-wheels lint clean
+.PHONY: venv demo test test-slow test-all bench arm-train arm-eval arm-cmaes gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,18 @@ test-all: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_core.py
+
+# The arm's global reaching policy: train (about 45 min on 2 cores; writes
+# models/checkpoints/arm_reach.npz), evaluate the shipped checkpoint on the
+# 256 held-out targets, and the CMA-ES baseline on the same budget.
+arm-train: venv
+	$(BIN)/symphys arm train --out out/arm
+
+arm-eval: venv
+	$(BIN)/symphys arm eval --out out/arm
+
+arm-cmaes: venv
+	$(BIN)/symphys arm cmaes --out out/arm
 
 # Wheels for the GPU machine (Python 3.12, no network, no PyTensor there).
 gpu-wheels: venv

@@ -26,7 +26,7 @@ def main(args) -> int:
         return 0
     if args.task == "eval":
         net, weights, meta = arm_reach.load_checkpoint(checkpoint)
-        task = arm_reach.ReachTask(batch=args.batch, hidden=net.sizes[1:-1])
+        task = arm_reach.ReachTask(hidden=net.sizes[1:-1], training=False)
         scores = task.evaluate(weights)
         log = meta["log"]
         print(f"{checkpoint}: {net.n_parameters:,} weights, trained {log['updates']} updates, "

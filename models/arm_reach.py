@@ -95,7 +95,7 @@ class ReachTask:
     """
 
     def __init__(self, batch: int = 32, hidden=HIDDEN, truncate: float | None = TRUNCATE,
-                 backend: str = "jax", seed: int = 0, evaluate: bool = True):
+                 backend: str = "jax", seed: int = 0, training: bool = True, evaluate: bool = True):
         pt = sp.backend.pt
         self.model = arm.build_model(iterations=SOLVER_ITERATIONS)
         self.net = make_network(hidden)
@@ -106,12 +106,13 @@ class ReachTask:
         start = time.perf_counter()
         window = int(round(LOSS_WINDOW / DT))
         steps = int(round(truncate / DT)) if truncate is not None else None
-        distance = _tip_distance(self.model, self.net, weights, targets, batch, DURATION, steps)
-        loss = distance[-window:].mean()
-        grads = sp.grad(loss, weights)
-        self._train = sp.compile(weights + [targets], [loss, distance[-1]] + grads, backend)
-        self._loss_graph = (weights + [targets], [loss, distance[-1]], backend)
-        self._loss = None
+        self._train = self._loss = self._loss_graph = None
+        if training:
+            distance = _tip_distance(self.model, self.net, weights, targets, batch, DURATION, steps)
+            loss = distance[-window:].mean()
+            grads = sp.grad(loss, weights)
+            self._train = sp.compile(weights + [targets], [loss, distance[-1]] + grads, backend)
+            self._loss_graph = (weights + [targets], [loss, distance[-1]], backend)
         self._evaluate = None
         if evaluate:
             eval_distance = _tip_distance(self.model, self.net, weights, targets, HELD_OUT_COUNT,
@@ -126,11 +127,15 @@ class ReachTask:
 
     def loss_and_grad(self, weights, targets):
         """(loss m, final distances (B,) m, gradients) for a batch of targets."""
+        if self._train is None:
+            raise ValueError("loss_and_grad: this task was built with training=False")
         out = self._train(*weights, targets)
         return float(out[0]), out[1], out[2:]
 
     def loss(self, weights, targets):
         """(loss m, final distances (B,) m) without gradients (compiled at first use)."""
+        if self._loss_graph is None:
+            raise ValueError("loss: this task was built with training=False")
         if self._loss is None:
             self._loss = sp.compile(*self._loss_graph)
         out = self._loss(*weights, targets)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import float_context, pt, scan, scan_name, stop_gradient
+from .backend import float_context, pt, scan, scan_name, stop_gradient, zero_grad
 from .model import Model, Params, State
 from .step import as_tensor, batch_state, graph_params, step_batched
 
 
 def rollout(model: Model, state: State, steps: int, params: Params | None = None,
             wrench=None, controls=None, controller=None,
-            truncate_gradient: int | None = None) -> tuple[State, State]:
+            truncate_gradient: int | None = None, gradient_decay: float | None = None) -> tuple[State, State]:
     """Symbolic rollout of ``steps`` steps.
 
     state: numpy or symbolic State, optionally with a leading batch axis.
@@ -27,15 +27,22 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
         earlier steps, the initial state included, are dropped: exact for
         losses whose sensitivity to the past has decayed within the window
         (e.g. servos that have settled), and much cheaper for long rollouts.
+    gradient_decay: alpha in (0, 1]: the state carried from one step to the
+        next is multiplied by alpha on the way back (identity forward), so a
+        gradient from t steps later counts alpha**t (the original engine's
+        remedy for exploding gradients, alpha ~0.95).
     Returns (final State, trajectory State with a leading time axis of
     steps + 1 entries, the initial state first).
     """
     with float_context(model.dtype):
-        return _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient)
+        return _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient,
+                        gradient_decay)
 
 
-def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient):
+def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient, gradient_decay):
     steps = _check_steps(steps)
+    if gradient_decay is not None and not 0 < gradient_decay <= 1:
+        raise ValueError(f"gradient_decay must be in (0, 1], got {gradient_decay!r}")
     if truncate_gradient is not None and (isinstance(truncate_gradient, bool) or truncate_gradient < 1
                                           or int(truncate_gradient) != truncate_gradient):
         raise ValueError(f"truncate_gradient must be a positive integer or None, got {truncate_gradient!r}")
@@ -91,7 +98,10 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         args = list(args)
         applied = args.pop(0) if wrench is not None else None
         targets = args.pop(0) if controls is not None else None
-        current, warm = unpack(args[-1])
+        carried = args[-1]
+        if gradient_decay is not None:
+            carried = gradient_decay * carried + (1.0 - gradient_decay) * zero_grad(carried)
+        current, warm = unpack(carried)
         if controller is not None:
             targets = as_tensor(controller(current, args.pop(0)), model.dtype)
         new, impulse = step_batched(model, current, gparams, applied, warm, targets)

@@ -98,3 +98,49 @@ def test_gradient_through_contact_switching_is_finite():
     fn = sp.compile([state.velocity], [loss, sp.grad(loss, state.velocity)])
     value, gradient = fn(model.initial_state().velocity)
     assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
+
+
+def test_truncated_gradient_is_exact_inside_its_window_and_zero_before(sliding_box):
+    """rollout(truncate_gradient=k) backpropagates through the last k steps only."""
+    model, fn, push = sliding_box
+    steps, window = push.shape[0], 10
+    state = sp.symbolic_state(model)
+    wrench = sp.backend.tensor("wrench", (steps, 1, 6), model.dtype)
+    final, _ = sp.rollout(model, state, steps, wrench=wrench, truncate_gradient=window)
+    loss = final.position[0, 0] + 0.5 * final.position[0, 1] + final.orientation[0, 3]
+    wrt = [state.velocity, wrench]
+    truncated = sp.compile([wrench], [loss] + sp.grad(loss, wrt))
+    value, d_velocity, d_wrench = truncated(push)
+    full_value, *full_grads = fn(model.initial_state().velocity, model.body_mass, model.body_friction, push)
+    assert value == pytest.approx(full_value, rel=1e-12)  # the forward pass is the same
+    np.testing.assert_array_equal(d_velocity, 0.0)
+    np.testing.assert_array_equal(d_wrench[:-window], 0.0)
+    np.testing.assert_allclose(d_wrench[-window:], full_grads[3][-window:], rtol=1e-9, atol=1e-12)
+    assert np.abs(d_wrench[-window:]).max() > 1e-3
+
+
+@pytest.mark.parametrize("window", [0, -3, 2.5, True])
+def test_truncate_gradient_must_be_a_positive_integer(sliding_box, window):
+    model, _, _ = sliding_box
+    with pytest.raises(ValueError, match="truncate_gradient"):
+        sp.rollout(model, model.initial_state(), 5, truncate_gradient=window)
+
+
+def test_gradient_decay_scales_gradients_by_alpha_per_step(sliding_box):
+    """rollout(gradient_decay=a): a gradient from t steps later counts a**t; forward unchanged."""
+    model, fn, push = sliding_box
+    steps, alpha = push.shape[0], 0.9
+    state = sp.symbolic_state(model)
+    wrench = sp.backend.tensor("wrench", (steps, 1, 6), model.dtype)
+    final, _ = sp.rollout(model, state, steps, wrench=wrench, gradient_decay=alpha)
+    loss = final.position[0, 0] + 0.5 * final.position[0, 1] + final.orientation[0, 3]
+    decayed = sp.compile([wrench], [loss] + sp.grad(loss, [state.velocity, wrench]))
+    value, d_velocity, d_wrench = decayed(push)
+    full_value, d_velocity_full, _, _, d_wrench_full = fn(
+        model.initial_state().velocity, model.body_mass, model.body_friction, push)
+    assert value == pytest.approx(full_value, rel=1e-12)
+    later = alpha ** np.arange(steps - 1, -1, -1)  # wrench of step t: steps - 1 - t carries to the end
+    np.testing.assert_allclose(d_wrench, d_wrench_full * later[:, None, None], rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(d_velocity, d_velocity_full * alpha**steps, rtol=1e-9, atol=1e-14)
+    with pytest.raises(ValueError, match="gradient_decay"):
+        sp.rollout(model, model.initial_state(), 5, gradient_decay=1.5)

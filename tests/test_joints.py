@@ -140,6 +140,26 @@ def test_servo_settles_at_target_against_gravity(target):
     assert reached >= abs(target) / (np.pi / 4) - 0.05
 
 
+def test_servo_on_a_free_hinge_takes_the_short_way():
+    """A hinge without limits turns freely: a target of 3/2 pi is reached as -pi/2."""
+    world = sp.World(dt=0.01, gravity=(0, 0, 0))
+    wheel = world.add_box(half_extents=(0.3, 0.05, 0.05), mass=1.0)
+    joint = world.add_hinge(None, wheel, anchor=(0, 0, 0), axis=(0, 0, 1))
+    world.add_motor(joint, max_torque=10.0, gain=30.0, max_speed=np.pi / 2)
+    model = world.build()
+    steps = 200
+    state = sp.symbolic_state(model)
+    controls = sp.backend.tensor("controls", (steps, 1), model.dtype)
+    _, traj = sp.rollout(model, state, steps, controls=controls)
+    fn = sp.compile([controls], [sp.joint_angles(model, traj)])
+    (angle,) = fn(np.full((steps, 1), 1.5 * np.pi))
+    assert angle[:, 0].max() < 1e-6  # it never turned the long way (positive)
+    np.testing.assert_allclose(angle[-1, 0], -np.pi / 2, atol=0.01)
+    # Quarter turn at max speed pi/2 rad/s: about 1 s.
+    reached = np.argmax(np.abs(angle[:, 0] + np.pi / 2) < 0.02) * model.dt
+    assert 0.95 < reached < 1.2
+
+
 def test_servo_torque_limit_is_respected():
     world, rod, joint = hanging_rod()  # holding it horizontal needs m g L/2 = 2.45 N m
     world.add_motor(joint, max_torque=1.0, gain=30.0, max_speed=np.pi)
