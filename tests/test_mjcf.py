@@ -256,6 +256,8 @@ GEOM = '<geom size="0.1"/>'
     (mjcf(f'<body><joint type="ball" range="0 30"/>{GEOM}</body>'), 1, "cones"),
     (mjcf(f'<body>{GEOM}<body><freejoint/>{GEOM}</body></body>'), 1, "free joint"),
     (mjcf(f'<body mocap="true">{GEOM}</body>'), 1, "mocap"),
+    (f'<mujoco><worldbody>\n<body name="a">{GEOM}</body>\n<body name="a">{GEOM}</body>\n</worldbody></mujoco>', 3,
+     "already exists"),
     (mjcf(f'<body><joint name="j"/>{GEOM}</body>', actuators='<motor joint="j"/>'), 1, "torque motors"),
     (mjcf(f'<body><joint name="j"/>{GEOM}</body>', actuators='<position joint="j" kp="5" forcerange="-1 1"/>'),
      1, "'kv'"),
