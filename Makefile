@@ -1,5 +1,5 @@
 # symphys: `make demo` sets everything up and runs the ball experiment;
-# `make test` runs the test suite.  Both create .venv on first use.
+# `make test` runs the test suite, `make notebooks` executes the notebooks.  All create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ export SYMPHYS_JAX_CACHE ?= $(CURDIR)/.cache/jax
 export SYMPHYS_CACHE_DIR ?= $(CURDIR)/.cache/functions
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: venv demo test test-slow test-all bench arm-train arm-eval arm-cmaes gpu-wheels lint clean
+.PHONY: venv demo test notebooks test-slow test-all bench arm-train arm-eval arm-cmaes gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: venv
 
 test: venv
 	$(PYTEST) -m "not slow" -n 2 --durations=15
+
+# Execute every notebook (nbmake): a failing cell fails the target; CI runs it after `make test`.
+notebooks: venv
+	$(PYTEST) --nbmake notebooks -n 2 --nbmake-timeout=900 --durations=5
 
 test-slow: venv
 	$(PYTEST) -m slow

@@ -27,7 +27,21 @@ def main(argv=None) -> int:
     arm.add_argument("--out", default="out/arm", help="folder for plots")
     arm.add_argument("--seed", type=int, default=0)
     arm.add_argument("--no-progress", action="store_true")
+    graph = sub.add_parser("graph", help="node counts and an SVG drawing of a model's step or rollout gradient")
+    graph.add_argument("--out", default="out/graph/step.svg", help="drawing (.svg; .dot writes graphviz text)")
+    graph.add_argument("--model", default="boxes", choices=["boxes", "ball", "arm"],
+                       help="boxes: a sphere and a box on the ground (notebooks/01); ball: models/ball.py; "
+                            "arm: models/arm.py")
+    graph.add_argument("--grad", action="store_true",
+                       help="draw a --steps rollout and its gradient instead of one step")
+    graph.add_argument("--steps", type=int, default=10, help="rollout steps with --grad")
+    graph.add_argument("--backend", default=None, choices=["jax", "c", "numba"],
+                       help="also count the nodes left after this backend's rewrites")
+    graph.add_argument("--engine", default="auto", choices=["auto", "graphviz", "python"],
+                       help="layout: graphviz's dot if installed (auto), or the built-in one")
     args = parser.parse_args(argv)
+    if args.command == "graph":
+        return _graph(args)
     if args.command == "arm" and args.task != "reach":
         from models import arm_cli
 
@@ -47,6 +61,24 @@ def main(argv=None) -> int:
         results = experiment.run(args.out, args.backend, args.seed, not args.no_progress)
         return 0 if results[0].converged else 1
     return 2
+
+
+def _graph(args) -> int:
+    from . import graph
+
+    if args.model == "ball":
+        from models import ball as ball_model
+
+        model = ball_model.build_model()
+    elif args.model == "arm":
+        from models import arm as arm_model
+
+        model = arm_model.build_model()
+    else:
+        model = graph.sphere_and_box_model()
+    graph.report(model, args.out, gradient=args.grad, steps=args.steps, backend=args.backend,
+                 engine=args.engine)
+    return 0
 
 
 if __name__ == "__main__":

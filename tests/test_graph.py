@@ -118,3 +118,74 @@ def test_compiled_function_cache_is_bounded(tmp_path, monkeypatch):
     assert fn.cache_path and os.path.exists(fn.cache_path)
     assert not stale.exists()
     np.testing.assert_allclose(fn(np.ones(3))[0], 2.0)
+
+
+# -- inspection helpers: parts of a step, drawings, `symphys graph` -----------
+def test_step_parts_cover_every_node_once():
+    from symphys import graph
+
+    for model in (graph.sphere_and_box_model(), chain(3)):
+        parts = graph.step_parts(model)
+        stats = sp.graph_stats(parts.outputs)
+        assert sum(parts.counts.values()) == stats["total"], parts.counts
+        assert list(parts.counts) == list(graph.PART_NAMES)
+        assert all(parts.counts[name] > 0 for name in graph.PART_NAMES), parts.counts
+        assert parts.counts["solver sweeps"] == stats["scans"][0]["total"]
+
+
+def test_rewrites_shrink_the_step_graph_without_compiling():
+    from symphys import graph
+
+    parts = graph.step_parts(graph.sphere_and_box_model())
+    before = sp.graph_stats(parts.outputs)["total"]
+    for backend in ("jax", "c"):
+        after = sp.graph_stats(parts.outputs, backend=backend)
+        assert 0 < after["total"] < before, (backend, after)
+        assert [s["name"] for s in after["scans"]] == ["solver_sweeps"]
+
+
+def test_draw_writes_svg_and_dot_without_graphviz(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from symphys import graph
+
+    parts = graph.step_parts(graph.sphere_and_box_model())
+    path = sp.draw(parts, str(tmp_path / "step.svg"), engine="python")
+    root = ET.parse(path).getroot()  # well-formed XML
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
+    stats = sp.graph_stats(parts.outputs)
+    assert f"graph ({stats['outer']} nodes)" in titles
+    assert f"inner graph of Scan solver_sweeps ({stats['scans'][0]['outer']} nodes)" in titles
+    dot = (tmp_path / "step.dot")
+    sp.draw(parts, str(dot), format="dot")
+    text = dot.read_text()
+    assert text.startswith("digraph") and "cluster_1" in text
+    with pytest.raises(ValueError, match="engine"):
+        sp.draw(parts, str(tmp_path / "x.svg"), engine="neato")
+
+
+def test_hlo_size_of_a_jax_function():
+    import types
+
+    from symphys import graph
+
+    x = sp.backend.tensor("x", (3,), "float64")
+    fn = sp.compile([x], [sp.backend.pt.sin(x).sum()])
+    size = graph.hlo_size(fn, np.ones(3))
+    assert size["stablehlo_ops"] > 0 and size["hlo_instructions"] > 0
+    with pytest.raises(ValueError, match="JAX"):
+        graph.hlo_size(types.SimpleNamespace(backend="c"))
+
+
+def test_graph_command_prints_counts_and_writes_svg(tmp_path, capsys):
+    from symphys import cli, graph
+
+    out = tmp_path / "graph" / "step.svg"
+    assert cli.main(["graph", "--out", str(out), "--engine", "python"]) == 0
+    printed = capsys.readouterr().out
+    total = sp.graph_stats(graph.step_parts(graph.sphere_and_box_model()).outputs)["total"]
+    assert f"one step: {total} nodes" in printed and "solver sweeps" in printed
+    assert out.read_text().startswith("<svg")
+    assert cli.main(["graph", "--out", str(tmp_path / "grad.svg"), "--grad", "--steps", "3",
+                     "--engine", "python"]) == 0
+    assert "with the gradient" in capsys.readouterr().out
