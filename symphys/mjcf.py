@@ -6,30 +6,27 @@ between bodies and one ground plane.  This module reads the subset of MJCF
 that such a world can express and rejects the rest, naming the element and
 its line:
 
-==========================  ===============================================
-MJCF                        symphys
-==========================  ===============================================
-``<option timestep gravity>``  ``World(dt, gravity)``; ``<flag gravity="disable">``
-``<compiler angle eulerseq autolimits inertiafromgeom>``  honoured (degrees by default)
-``<default>`` classes, ``class``, ``childclass``  resolved as MuJoCo does
-worldbody ``plane`` geom    ``add_ground`` (horizontal, one at most)
-body with one geom          one body: sphere, box or capsule (``fromto`` for
-                            capsules), pose = body frame * geom pose;
-                            geoms with ``contype=conaffinity=0`` and zero
-                            mass or density are visual and skipped
-``mass`` / ``density``      mass of the body (density 1000 by default)
-``<inertial>``              its mass; its ``pos`` must be the geom centre and
-                            the inertia is the shape's (warning if different)
-``hinge`` joint             ``add_hinge``; ``range`` -> limits (minus ``ref``)
-``ball`` joint              ``add_ball_joint`` (no ``range``)
-``free`` / ``<freejoint>``  unjointed body
-no joint                    ``add_fixed`` to the parent (to the world for a
-                            body of the worldbody, as MuJoCo's static bodies)
-``<position kp kv>``        position servo, gain = kp / kv (1/s), torque limit
-                            from ``forcerange``
-``<velocity>``              velocity motor, torque limit from ``forcerange``
-``friction``                its first (sliding) coefficient
-==========================  ===============================================
+- ``<option timestep gravity>`` -> ``World(dt, gravity)`` (MuJoCo's defaults
+  0.002 s and -9.81 m/s^2); ``<flag gravity="disable">`` -> no gravity.
+- ``<compiler angle eulerseq autolimits inertiafromgeom>`` are honoured;
+  angles are in degrees unless ``angle="radian"``.
+- ``<default>`` classes, ``class`` and ``childclass`` resolve as in MuJoCo.
+- A ``plane`` geom of the worldbody -> ``add_ground`` (facing +z, one at most).
+- A body with one geom -> one body: sphere, box or capsule (``fromto`` for
+  capsules) posed at body frame * geom pose (``pos`` with ``quat``,
+  ``euler``, ``axisangle``, ``xyaxes`` or ``zaxis``).  Geoms with
+  ``contype=conaffinity=0`` and zero mass or density are visual: skipped.
+- ``mass`` or ``density`` (1000 kg/m^3 by default) -> the body's mass;
+  an ``<inertial>`` gives the mass instead, at the geom's centre, and the
+  inertia stays the shape's (a warning if the file's differs).
+- ``hinge`` joint -> ``add_hinge``, ``range`` -> limits (less ``ref``);
+  ``ball`` -> ``add_ball_joint``; ``free`` or ``<freejoint>`` -> a free
+  body; no joint -> ``add_fixed`` to the parent (to the world in the
+  worldbody, as MuJoCo's static bodies).
+- ``<position kp kv forcerange>`` -> a position servo of gain kp / kv (1/s)
+  and torque limit ``forcerange``; ``<velocity forcerange>`` -> a velocity
+  motor.
+- A geom's ``friction`` -> its first (sliding) coefficient.
 
 symphys's motors are velocity-level constraint rows: a ``<position>``
 actuator's torque ``kp (target - q) - kv qdot`` is a velocity controller

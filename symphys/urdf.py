@@ -1,25 +1,20 @@
 """Load URDF (ROS's robot description) into a :class:`~symphys.world.World`.
 
-==========================  ===============================================
-URDF                        symphys
-==========================  ===============================================
-link with one <collision>   one body: box (``size`` = full extents), sphere,
-                            or capsule (``<capsule radius length>``, along z,
-                            length between the cap centres); pose = link
-                            frame * collision origin
-``<inertial>``              mass (its origin must be the shape's centre; the
-                            inertia is the shape's, with a warning if not)
-revolute joint              ``add_hinge`` with limits ``lower``/``upper`` (rad)
-continuous joint            ``add_hinge`` without limits
-fixed joint                 ``add_fixed``; a child link with no collision and
-                            no mass (a tool frame) is skipped
-root link                   free body, or welded to the world with
-                            ``fixed_base=True``; a root without collision
-                            (e.g. "world") is the static world
-``<limit effort velocity>``  with ``servo_gain=`` given: a position servo on
-                            every revolute/continuous joint, torque limit =
-                            effort (N m), speed clip = velocity (rad/s)
-==========================  ===============================================
+- A link with one ``<collision>`` -> one body: box (``size`` = full
+  extents), sphere, or capsule (``<capsule radius length>``, along z, length
+  between the cap centres), posed at link frame * collision origin.
+- ``<inertial>`` -> its mass; its origin must be the shape's centre and the
+  inertia stays the shape's (a warning if the file's differs).
+- revolute joint -> ``add_hinge`` with limits ``lower``/``upper`` (rad);
+  continuous -> ``add_hinge`` without limits; fixed -> ``add_fixed``.  A
+  child link with neither collision nor inertial (a tool frame) on a fixed
+  joint is skipped.
+- The root link floats freely, or is welded to the world with
+  ``fixed_base=True``; a root without collision or inertial (e.g. "world")
+  is the static world.
+- With ``servo_gain=`` given, a position servo on every revolute and
+  continuous joint: torque limit = ``<limit effort>`` (N m), speed clip =
+  ``<limit velocity>`` (rad/s).
 
 Prismatic, floating and planar joints, cylinders and meshes raise
 :class:`URDFError` (a ValueError) naming the element and its line; joint
