@@ -14,7 +14,8 @@ its line:
 - A ``plane`` geom of the worldbody -> ``add_ground`` (facing +z, one at most).
 - A body with one geom -> one body: sphere, box or capsule (``fromto`` for
   capsules) posed at body frame * geom pose (``pos`` with ``quat``,
-  ``euler``, ``axisangle``, ``xyaxes`` or ``zaxis``).  Geoms with
+  ``euler``, ``axisangle``, ``xyaxes`` or ``zaxis``; ``<frame>`` elements
+  compose their poses and childclass).  Geoms with
   ``contype=conaffinity=0`` and zero mass or density are visual: skipped.
 - ``mass`` or ``density`` (1000 kg/m^3 by default) -> the body's mass;
   an ``<inertial>`` gives the mass instead, at the geom's centre, and the
@@ -497,9 +498,9 @@ class _Reader:
     def read_worldbody(self, node: Node, world: World):
         self.check_attributes(node, set())
         ground = None
-        for child in node.children:
+        for child, offset, childclass in self.contents(node, None):
             if child.tag == "geom":
-                attrib = self.attributes(child, None)
+                attrib = self.attributes(child, childclass)
                 kind = attrib.get("type", "sphere")
                 if kind != "plane":
                     raise child.error(f"static {kind} geoms are not supported by symphys (it collides bodies "
@@ -507,17 +508,32 @@ class _Reader:
                 if ground is not None:
                     raise child.error(f"only one ground plane is supported (the first is on line {ground.line})")
                 ground = child
-                self.read_ground(child, attrib, world)
+                self.read_ground(child, attrib, offset, world)
             elif child.tag == "body":
-                self.read_body(child, world, Frame(), None, None)
-            elif child.tag in ("site", "camera", "light"):
-                continue
-            else:
+                self.read_body(child, world, offset, None, childclass)
+            elif child.tag not in ("site", "camera", "light"):
                 raise child.error("not supported in <worldbody> by symphys")
 
-    def read_ground(self, node: Node, attrib: dict, world: World):
+    def contents(self, node: Node, childclass, offset: Frame | None = None):
+        """(child, its container's pose in ``node``'s frame, childclass) of a body or
+        the worldbody, looking through ``<frame>`` elements."""
+        offset = Frame() if offset is None else offset
+        for child in node.children:
+            if child.tag != "frame":
+                yield child, offset, childclass
+                continue
+            self.check_attributes(child, {"pos", "childclass", *ORIENTATIONS})
+            inner = child.attrib.get("childclass", childclass)
+            if inner is not None and inner not in self.defaults:
+                raise child.error(f"unknown default class {inner!r}", "childclass")
+            for grandchild in child.children:
+                if grandchild.tag not in ("body", "geom", "frame", "site", "camera", "light"):
+                    raise grandchild.error("not supported in a <frame> by symphys")
+            yield from self.contents(child, inner, offset.compose(self.frame(child, child.attrib)))
+
+    def read_ground(self, node: Node, attrib: dict, offset: Frame, world: World):
         self.check_attributes(node, GEOM_ATTRIBUTES | {"size"}, GEOM_APPROXIMATED, attrib=attrib)
-        frame = self.frame(node, attrib)
+        frame = offset.compose(self.frame(node, attrib))
         normal = frame.vector([0.0, 0.0, 1.0])
         if abs(normal[2] - 1.0) > 1e-9:
             raise node.error(f"the ground plane must face +z, its normal is {normal.round(6).tolist()}")
@@ -537,24 +553,24 @@ class _Reader:
             raise node.error(f"unknown default class {childclass!r}", "childclass")
         frame = parent_frame.compose(self.frame(node, attrib))
         geoms, joints, inertials, bodies = [], [], [], []
-        for child in node.children:
+        for child, offset, inner in self.contents(node, childclass):
             if child.tag == "geom":
-                geoms.append(child)
+                geoms.append((child, offset, inner))
             elif child.tag in ("joint", "freejoint"):
                 joints.append(child)
             elif child.tag == "inertial":
                 inertials.append(child)
             elif child.tag == "body":
-                bodies.append(child)
+                bodies.append((child, offset, inner))
             elif child.tag not in ("site", "camera", "light"):
                 raise child.error("not supported in a <body> by symphys")
-        solid = [g for g in geoms if not self.visual(g, childclass)]
+        solid = [g for g in geoms if not self.visual(g[0], g[2])]
         if len(solid) != 1:
-            lines = ", ".join(str(g.line) for g in solid)
+            lines = ", ".join(str(g[0].line) for g in solid)
             raise node.error("symphys bodies are single shapes: a body needs exactly one geom (not counting "
                              f"visual geoms with contype=conaffinity=0 and zero mass), found {len(solid)}"
                              + (f" (lines {lines})" if solid else ""))
-        geom = self.read_geom(solid[0], childclass, frame)
+        geom = self.read_geom(*solid[0], frame)
         mass = self.read_inertial(node, inertials, geom)
         with self.at(node):
             body = getattr(world, f"add_{geom.kind}")(name=node.attrib.get("name"), position=geom.world.position,
@@ -567,8 +583,8 @@ class _Reader:
         else:
             with self.at(node):
                 world.add_fixed(parent, body)
-        for child in bodies:
-            self.read_body(child, world, frame, body, childclass)
+        for child, offset, inner in bodies:
+            self.read_body(child, world, frame.compose(offset), body, inner)
 
     def visual(self, node: Node, childclass) -> bool:
         attrib = self.attributes(node, childclass)
@@ -578,7 +594,7 @@ class _Reader:
                     and float(numbers(node, "density", attrib, (1,))[0]) == 0.0)
         return no_contact and massless
 
-    def read_geom(self, node: Node, childclass, body_frame: Frame) -> Geom:
+    def read_geom(self, node: Node, offset: Frame, childclass, body_frame: Frame) -> Geom:
         attrib = self.attributes(node, childclass)
         kind = attrib.get("type", "sphere")
         if kind == "plane":
@@ -600,9 +616,9 @@ class _Reader:
             half_length = float(np.linalg.norm(b - a)) / 2
             if half_length <= 0:
                 raise node.error("the two points must differ", "fromto")
-            local = Frame((a + b) / 2, z_to_quat(a - b))  # MuJoCo: z points from "to" to "from"
+            local = offset.compose(Frame((a + b) / 2, z_to_quat(a - b)))  # MuJoCo: z from "to" to "from"
         else:
-            local = self.frame(node, attrib)
+            local = offset.compose(self.frame(node, attrib))
         needed = {"sphere": 1, "box": 3, "capsule": 1 if fromto is not None else 2}[kind]
         if size is None:
             raise node.error(f"missing: a {kind} needs {needed} size number{'s' if needed > 1 else ''}", "size")

@@ -196,7 +196,7 @@ def test_gravity_flag_and_hinge_ref():
 
 
 def test_poses_match_mujoco():
-    """Every orientation attribute, eulerseq and fromto give MuJoCo's geom poses."""
+    """Every orientation attribute, eulerseq, fromto and frames give MuJoCo's geom poses."""
     mujoco = pytest.importorskip("mujoco")
     bodies = """
       <body pos="0 0 1" quat="0.9 0.1 -0.3 0.2"><freejoint/><geom type="box" size="0.1 0.2 0.3"/></body>
@@ -205,7 +205,14 @@ def test_poses_match_mujoco():
       <body pos="0 1 1" xyaxes="0 1 0 -1 0.2 0.3"><freejoint/><geom type="box" size="0.1 0.1 0.2"
         zaxis="0.3 -0.2 1"/></body>
       <body pos="1 1 1" euler="30 40 50"><freejoint/><geom type="capsule" fromto="0.1 0 0 -0.2 0.3 0.5"
-        size="0.04"/></body>"""
+        size="0.04"/></body>
+      <frame pos="0.5 -1 0.2" euler="0 0 40">
+        <body pos="0 0 1" axisangle="0 1 1 -25"><freejoint/>
+          <frame pos="0.1 0 0" euler="20 0 0"><geom type="box" size="0.1 0.2 0.1" pos="0 0.1 0"/></frame>
+          <frame quat="0.5 0.5 0.5 0.5"><body pos="0.3 0 0"><joint/><geom type="capsule" size="0.03 0.1"
+            pos="0 0 0.1"/></body></frame>
+        </body>
+      </frame>"""
     for seq in ("xyz", "ZYX", "zxy"):
         xml = mjcf(bodies, f'<compiler eulerseq="{seq}"/>')
         model = sp.load_mjcf(xml).build()
@@ -256,6 +263,7 @@ GEOM = '<geom size="0.1"/>'
     (mjcf(f'<body><joint type="ball" range="0 30"/>{GEOM}</body>'), 1, "cones"),
     (mjcf(f'<body>{GEOM}<body><freejoint/>{GEOM}</body></body>'), 1, "free joint"),
     (mjcf(f'<body mocap="true">{GEOM}</body>'), 1, "mocap"),
+    (mjcf(f'<body><frame><joint/></frame>{GEOM}</body>'), 1, "in a <frame>"),
     (f'<mujoco><worldbody>\n<body name="a">{GEOM}</body>\n<body name="a">{GEOM}</body>\n</worldbody></mujoco>', 3,
      "already exists"),
     (mjcf(f'<body><joint name="j"/>{GEOM}</body>', actuators='<motor joint="j"/>'), 1, "torque motors"),
