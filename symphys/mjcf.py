@@ -304,6 +304,7 @@ class _Reader:
         self.custom: dict[str, tuple[Node, np.ndarray]] = {}
         self.joints: dict[str, tuple] = {}  # name: (element, Joint handle, ref)
         self.servos: set[str] = set()  # names of position actuators
+        self.has_ground = False
 
     # -- reporting ---------------------------------------------------------------
     def approximate(self, node: Node, message: str, attribute: str | None = None):
@@ -498,7 +499,9 @@ class _Reader:
     def read_worldbody(self, node: Node, world: World):
         self.check_attributes(node, set())
         ground = None
-        for child, offset, childclass in self.contents(node, None):
+        contents = list(self.contents(node, None))
+        self.has_ground = any(c.tag == "geom" and self.attributes(c, k).get("type") == "plane" for c, _, k in contents)
+        for child, offset, childclass in contents:
             if child.tag == "geom":
                 attrib = self.attributes(child, childclass)
                 kind = attrib.get("type", "sphere")
@@ -605,7 +608,7 @@ class _Reader:
         self.check_attributes(node, GEOM_ATTRIBUTES, GEOM_APPROXIMATED, attrib=attrib)
         for name in sorted(GEOM_APPROXIMATED & set(attrib)):
             self.approximate(node, "ignored (symphys contacts are soft with the solver's settings)", name)
-        if attrib.get("contype", "1") == "0" and attrib.get("conaffinity", "1") == "0":
+        if self.has_ground and attrib.get("contype", "1") == "0" and attrib.get("conaffinity", "1") == "0":
             self.approximate(node, "symphys still collides this geom with the ground", "contype")
         fromto = numbers(node, "fromto", attrib, (6,))
         size = numbers(node, "size", attrib, (1, 2, 3))
