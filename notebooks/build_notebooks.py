@@ -487,6 +487,9 @@ assert gradient.converged
 """),
     md("""
 ## CMA-ES
+
+Same start, same loss, population 10. With the notebook's reduced budget it usually stops short
+of the tolerance; the README's table of `symphys ball` shows what it needs with the full budget.
 """),
     code("""
 cmaes = ball.optimize_cmaes(problem, u0, max_evaluations=CMA_EVALUATIONS, seed=SEED, progress=False)

@@ -31,6 +31,8 @@ PART_COLORS = {"forces": "#cfe2f3", "constraint rows": "#fde9c7", "solver setup"
 
 # -- counting ---------------------------------------------------------------
 def _outputs_of(fn_or_vars) -> list:
+    if isinstance(fn_or_vars, StepParts):
+        fn_or_vars = fn_or_vars.outputs
     leaves, _ = _flatten(fn_or_vars)
     return [B.pt.as_tensor_variable(v) for v in leaves if B.is_variable(v)]
 
@@ -41,7 +43,7 @@ def graph_stats(fn_or_vars, backend: str | None = None) -> dict:
     Returns {"outer": nodes outside scans, "scans": [per-scan stats, nested],
     "total": all nodes including every scan's inner graph}.  For a
     CompiledFunction, counts the graph after its backend's rewrites; for
-    variables (a variable, a list, a State ...) the graph as built, or,
+    variables (a variable, a list, a State, a StepParts ...) the graph as built, or,
     with ``backend="jax"|"c"|"numba"``, after that backend's rewrites
     (applied to a copy, nothing is compiled).
     """
@@ -59,7 +61,7 @@ def rewrite(outputs, backend: str = "jax") -> list:
     The outer graph gets the rewrites a compile would apply; scans' inner
     graphs are rewritten again when a scan is linked, which this skips.
     """
-    lib = B._lib
+    lib = B._lib  # the graph library as backend.py imported it (FunctionGraph, the Supervisor)
     outputs = B.retarget_scans(_outputs_of(outputs), backend)
     inputs = [v for v in B.graph_inputs(outputs) if v.owner is None and not B.is_constant(v)]
     fgraph = lib.graph.fg.FunctionGraph(inputs, outputs, clone=True)

@@ -131,6 +131,7 @@ def test_step_parts_cover_every_node_once():
         assert list(parts.counts) == list(graph.PART_NAMES)
         assert all(parts.counts[name] > 0 for name in graph.PART_NAMES), parts.counts
         assert parts.counts["solver sweeps"] == stats["scans"][0]["total"]
+        assert sp.graph_stats(parts) == stats
 
 
 def test_rewrites_shrink_the_step_graph_without_compiling():

@@ -5,12 +5,11 @@ The notebooks themselves are executed by ``make notebooks`` (pytest --nbmake).
 
 import pathlib
 
+import nbformat  # installed with nbmake (the dev extra)
 import pytest
 
 import symphys as sp
 from symphys import graph
-
-nbformat = pytest.importorskip("nbformat")  # installed with nbmake (the dev extra)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
