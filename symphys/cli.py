@@ -76,8 +76,12 @@ def _graph(args) -> int:
         model = arm_model.build_model()
     else:
         model = graph.sphere_and_box_model()
-    graph.report(model, args.out, gradient=args.grad, steps=args.steps, backend=args.backend,
-                 engine=args.engine)
+    try:
+        graph.report(model, args.out, gradient=args.grad, steps=args.steps, backend=args.backend,
+                     engine=args.engine)
+    except ValueError as error:  # e.g. --engine graphviz without graphviz installed
+        print(f"symphys graph: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
