@@ -18,7 +18,8 @@ def main(args) -> int:
         print(f"compiled in {task.compile_seconds:.1f} s; {task.n_parameters:,} controller weights; "
               f"batch {args.batch}, {args.updates} updates -> {checkpoint}")
         weights, log = arm_reach.train_backprop(task, args.updates, args.learning_rate or 1e-2,
-                                                seed=args.seed + 1, checkpoint=checkpoint, progress=progress)
+                                                seed=args.seed + 1, checkpoint=checkpoint, progress=progress,
+                                                resume=args.resume)
         scores = task.evaluate(weights)
         print(f"trained in {log.wall_seconds / 60:.1f} min ({log.updates} updates, {log.evaluations:,} rollouts)")
         _report(scores)

@@ -195,19 +195,27 @@ def load_checkpoint(path: str = CHECKPOINT):
 
 def train_backprop(task: ReachTask, updates: int = 1000, learning_rate: float = 1e-2, clip: float = 1.0,
                    seed: int = 1, checkpoint: str | None = None, evaluate_every: int = 250,
-                   progress: bool = True):
+                   progress: bool = True, resume: bool = False):
     """Adam on batches of random targets; cosine decay to a tenth of the rate.
 
     Saves the weights and log to ``checkpoint`` every ``evaluate_every``
-    updates (with the held-out errors) and on Ctrl-C.  Returns (weights, log).
+    updates (with the held-out errors) and on Ctrl-C.  resume: start from
+    the checkpoint's weights and extend its log (a fresh Adam and schedule
+    for the new updates; the wall time adds up).  Returns (weights, log).
     """
     from tqdm.auto import tqdm
 
-    rng = np.random.default_rng(seed)
     weights = [w.copy() for w in task.weights0]
-    adam = optim.Adam(learning_rate)
     log = TrainingLog("backprop (Adam)")
-    start = time.perf_counter()
+    if resume:
+        if not checkpoint:
+            raise ValueError("checkpoint: resume needs a checkpoint file")
+        _, weights, meta = load_checkpoint(checkpoint)
+        log = TrainingLog(**meta["log"])
+    done, previous_wall = log.updates, log.wall_seconds
+    rng = np.random.default_rng(seed + done)
+    adam = optim.Adam(learning_rate)
+    start = time.perf_counter() - previous_wall
     bar = tqdm(range(updates), desc="arm train", disable=not progress, mininterval=1.0)
     try:
         for i in bar:
@@ -218,17 +226,17 @@ def train_backprop(task: ReachTask, updates: int = 1000, learning_rate: float = 
                 raise FloatingPointError(f"loss became {loss} at update {i}")
             grads, norm = optim.clip_by_global_norm(grads, clip)
             weights = adam.step(weights, grads)
-            log.updates, log.evaluations = i + 1, (i + 1) * task.batch
+            log.updates, log.evaluations = done + i + 1, log.evaluations + task.batch
             log.loss.append(loss)
             log.gradient_norm.append(float(norm))
             log.wall.append(time.perf_counter() - start)
             bar.set_postfix(loss=f"{loss:.3f} m", final=f"{final.mean():.3f} m", refresh=False)
             if checkpoint and task._evaluate is not None and ((i + 1) % evaluate_every == 0 or i + 1 == updates):
                 scores = task.evaluate(weights)
-                log.checkpoints.append((i + 1, scores["mean_5s"], scores["mean_8s"]))
+                log.checkpoints.append((log.updates, scores["mean_5s"], scores["mean_8s"]))
                 log.wall_seconds = time.perf_counter() - start
                 save_checkpoint(checkpoint, task.net, weights, log)
-                bar.write(f"update {i + 1}: held-out mean error {scores['mean_5s'] * 100:.1f} cm at 5 s, "
+                bar.write(f"update {log.updates}: held-out mean error {scores['mean_5s'] * 100:.1f} cm at 5 s, "
                           f"{scores['mean_8s'] * 100:.1f} cm at 8 s")
     except KeyboardInterrupt:
         bar.write("interrupted: saving the last weights")

@@ -24,6 +24,7 @@ def main(argv=None) -> int:
     arm.add_argument("--updates", type=int, default=1000, help="train: Adam updates")
     arm.add_argument("--batch", type=int, default=32, help="train/cmaes: targets per update")
     arm.add_argument("--checkpoint", default=None, help="train/eval: weights file (default: the shipped one)")
+    arm.add_argument("--resume", action="store_true", help="train: continue from the checkpoint")
     arm.add_argument("--out", default="out/arm", help="folder for plots")
     arm.add_argument("--seed", type=int, default=0)
     arm.add_argument("--no-progress", action="store_true")
