@@ -116,7 +116,7 @@ def test_truncated_gradient_is_exact_inside_its_window_and_zero_before(sliding_b
     np.testing.assert_array_equal(d_velocity, 0.0)
     np.testing.assert_array_equal(d_wrench[:-window], 0.0)
     np.testing.assert_allclose(d_wrench[-window:], full_grads[3][-window:], rtol=1e-9, atol=1e-12)
-    assert np.abs(d_wrench[-window:]).max() > 1e-3
+    assert np.abs(d_wrench[-window:]).max() > 1e-5  # not trivially zero (the scale is dt^2 / m)
 
 
 @pytest.mark.parametrize("window", [0, -3, 2.5, True])
