@@ -176,6 +176,16 @@ def retarget_scans(outputs, backend: str):
     return [replaced.get(o, o) for o in outputs]
 
 
+def rewrite_graph(outputs, mode: Mode) -> list:
+    """Copies of ``outputs`` after ``mode``'s rewrites, as a compile would apply them (no code)."""
+    inputs = [v for v in graph_inputs(outputs) if v.owner is None and not is_constant(v)]
+    fgraph = _lib.graph.fg.FunctionGraph(inputs, outputs, clone=True)
+    # The Supervisor keeps in-place rewrites from destroying the inputs, as in a real compile.
+    _lib.compile.aliasing.add_supervisor_to_fgraph(fgraph, [_lib.compile.io.In(v) for v in fgraph.inputs])
+    mode.optimizer.rewrite(fgraph)
+    return list(fgraph.outputs)
+
+
 def graph_fingerprint(inputs, outputs) -> str:
     """Stable hash of a graph's structure, op parameters and constant values.
 
@@ -258,6 +268,6 @@ __all__ = [
     "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant", "Scan",
     "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "stop_gradient",
     "zero_grad", "function",
-    "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "count_nodes",
+    "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "rewrite_graph", "count_nodes",
     "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]

@@ -61,15 +61,9 @@ def rewrite(outputs, backend: str = "jax") -> list:
     The outer graph gets the rewrites a compile would apply; scans' inner
     graphs are rewritten again when a scan is linked, which this skips.
     """
-    lib = B._lib  # the graph library as backend.py imported it (FunctionGraph, the Supervisor)
     outputs = B.retarget_scans(_outputs_of(outputs), backend)
-    inputs = [v for v in B.graph_inputs(outputs) if v.owner is None and not B.is_constant(v)]
-    fgraph = lib.graph.fg.FunctionGraph(inputs, outputs, clone=True)
-    # The Supervisor keeps in-place rewrites from destroying the inputs, as in a real compile.
-    lib.compile.aliasing.add_supervisor_to_fgraph(fgraph, [lib.compile.io.In(v) for v in fgraph.inputs])
     with B.float_context(outputs[0].dtype if outputs[0].dtype in ("float32", "float64") else "float64"):
-        B.make_mode(backend).optimizer.rewrite(fgraph)
-    return list(fgraph.outputs)
+        return B.rewrite_graph(outputs, B.make_mode(backend))
 
 
 def hlo_size(fn: CompiledFunction, *args) -> dict:
