@@ -1,0 +1,63 @@
+"""The quadruped model (issue 4, first part): spec, standing still, a dropped box settling."""
+
+import numpy as np
+import pytest
+
+import symphys as sp
+from models import quadruped
+
+
+@pytest.fixture(scope="module")
+def model():
+    return quadruped.build_model()
+
+
+def test_quadruped_matches_the_paper_spec(model):
+    assert model.body_mass.sum() == pytest.approx(28.7)
+    assert model.body_mass[model.body_index("torso")] == pytest.approx(21.0)
+    assert model.n_motors == 8
+    np.testing.assert_allclose(model.motor_max_torque, 4.0)
+    np.testing.assert_allclose(model.joint_upper, np.radians(45.0))
+    np.testing.assert_allclose(model.joint_lower, -np.radians(45.0))
+    assert model.dt == 0.005
+
+
+def test_trot_moves_diagonal_legs_together():
+    targets = quadruped.trot(np.arange(400) * quadruped.DT)
+    assert targets.shape == (400, 8)
+    hips, knees = targets[:, 0::2], targets[:, 1::2]
+    np.testing.assert_allclose(hips[:, 0], hips[:, 3])  # front left with rear right
+    np.testing.assert_allclose(hips[:, 1], hips[:, 2])
+    np.testing.assert_allclose(hips[:, 0], -hips[:, 1], atol=1e-12)  # half a period apart
+    assert knees.min() >= 0.0 and np.abs(targets).max() <= np.radians(45.0)
+
+
+def test_quadruped_stands_still_for_10_seconds(model):
+    steps = int(round(10.0 / model.dt))
+    trajectory = sp.simulate(model, model.initial_state(), steps=steps)
+    torso = model.body_index("torso")
+    height = trajectory.position[:, torso, 2]
+    assert height[0] - height.min() < 0.01  # sinks less than 1 cm (soft contacts and joints)
+    tilt = 2 * np.arccos(np.clip(np.abs(trajectory.orientation[:, torso, 0]), 0, 1))
+    assert tilt.max() < 0.01
+    assert np.abs(trajectory.velocity[-100:]).max() < 1e-3  # at rest, no jitter
+    feet = [model.body_index(f"{leg}_tibia") for leg, _, _ in quadruped.LEGS]
+    np.testing.assert_allclose(trajectory.position[-1, feet, :2], trajectory.position[0, feet, :2], atol=1e-3)
+
+
+def test_box_dropped_from_1_m_comes_to_rest():
+    world = sp.World(dt=0.01)
+    world.add_ground(friction=0.8)
+    world.add_box(half_extents=(0.2, 0.15, 0.1), mass=3.0, position=(0, 0, 1.1))
+    model = world.build()
+    trajectory = sp.simulate(model, model.initial_state(), steps=300)
+    resting = 0.1 - 9.81 / (2 * np.pi * model.solver.contact_frequency) ** 2
+    z = trajectory.position[:, 0, 2]
+    settled = z[150:]  # from 0.5 s after the impact
+    assert np.abs(settled - resting).max() < 0.005  # sinks no more than 5 mm once down
+    assert np.abs(trajectory.velocity[-100:, 0]).max() < 1e-3  # settled, no jitter above 1 mm/s
+    assert np.abs(z[-1] - resting) < 0.001
+    # Contacts switch on once penetrating (no speculative margin): on impact the
+    # box goes in by at most one step of its 4.4 m/s fall, then is pushed out.
+    impact_speed = np.sqrt(2 * 9.81 * 1.0)
+    assert z.min() > 0.1 - impact_speed * model.dt
