@@ -38,6 +38,30 @@ def test_batch_of_16_equals_separate_simulations(rng):
     assert np.ptp(batched.position[-1, :, 0, 0]) > 0.1
 
 
+def test_batch_with_contacts_and_joints_equals_separate_simulations(rng):
+    """Contact rows (friction shared by the batch) and joint rows (per world) in one batch."""
+    world = sp.World(dt=0.01)
+    world.add_ground(friction=0.6)
+    base = world.add_box(half_extents=(0.2, 0.2, 0.05), mass=2.0, position=(0, 0, 0.05))
+    arm = world.add_capsule(radius=0.03, length=0.3, mass=0.5, position=(0, 0, 0.3))
+    joint = world.add_hinge(base, arm, anchor=(0, 0, 0.1), axis=(0, 1, 0), lower=-1.0, upper=1.0)
+    world.add_motor(joint, max_torque=5.0, gain=20.0, max_speed=2.0)
+    model = world.build()
+    batch, steps = 3, 60
+    controls = np.repeat(rng.uniform(-0.8, 0.8, (1, batch, 1)), steps, axis=0)
+    state = sp.symbolic_state(model, batch)
+    _, trajectory = sp.rollout(model, state, steps, controls=controls)
+    (batched,) = sp.compile([], [trajectory.position])()
+    single_state = sp.symbolic_state(model)
+    control_var = sp.backend.tensor("controls", (steps, 1), model.dtype)
+    _, single = sp.rollout(model, single_state, steps, controls=control_var)
+    alone = sp.compile([control_var], [single.position])
+    for i in range(batch):
+        (position,) = alone(controls[:, i])
+        np.testing.assert_allclose(batched[:, i], position, atol=ATOL_BATCH)
+    assert np.ptp(batched[-1, :, 1, 0]) > 0.05  # the worlds really differ
+
+
 @pytest.mark.parametrize("backend", ["c", "numba"])
 def test_backends_agree_with_jax(backend):
     model = mixed_scene()

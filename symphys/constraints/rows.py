@@ -62,6 +62,7 @@ def concatenate_rows(blocks: list[Rows]) -> Rows:
         impulse_scale=cat("impulse_scale"),
         lower=cat("lower"),
         upper=cat("upper"),
-        friction=cat("friction"),
+        # Contact friction is (1, R) unless friction is batched, joint rows' is (B, R).
+        friction=pt.concatenate([blk.friction * pt.ones_like(blk.target) for blk in blocks], axis=1),
         contact_count=sum(blk.contact_count for blk in blocks),
     )
