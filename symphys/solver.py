@@ -103,64 +103,74 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     row_data = pt.concatenate(pieces, axis=-1)
     n_batch = velocity.shape[0] if velocity.type.shape[0] is None else velocity.type.shape[0]
 
+    one_hots = [one_hot for one_hot, _, _ in gathers]
+
     def unpack(packed_state, data):
         impulse = packed_state[:, :n_rows]
         vel = packed_state[:, n_rows:].reshape((n_batch, n, 6))
-        fields = dict(target=data[..., 0], compliance=data[..., 1], inv_den=data[..., 2],
-                      lower=data[..., 3], upper=data[..., 4], friction=data[..., 5])
-        sides_data = [(one_hot, data[..., 6 + 12 * i:12 + 12 * i], data[..., 12 + 12 * i:18 + 12 * i])
-                      for i, (one_hot, _, _) in enumerate(gathers)]
-        return impulse, vel, fields, sides_data
+        return (impulse, vel, *_row_fields(data, one_hots))
 
     def pack(impulse, vel):
         return pt.concatenate([impulse, vel.reshape((n_batch, 6 * n))], axis=1)
 
-    def row_velocity(vel, sides_data):
-        total = 0.0
-        for one_hot, jac, _ in sides_data:
-            per_row = pt.tensordot(vel, one_hot, axes=[[1], [1]]).dimshuffle(0, 2, 1)
-            total = total + pt.sum(jac * per_row, axis=-1)
-        return total
-
-    def apply_impulse(vel, impulse, sides_data):
-        for one_hot, _, minv_jt in sides_data:
-            change = pt.tensordot(minv_jt * impulse[..., None], one_hot, axes=[[1], [0]])
-            vel = vel + change.dimshuffle(0, 2, 1)
-        return vel
-
-    def bounds(impulse, lower, upper, friction):
-        coupling = friction * gather_module.gather_runs(impulse, rows.normal_row, n_rows, dtype)
-        return lower - coupling, upper + coupling
-
-    def update(impulse, vel, f, sides_data):
-        delta = -(row_velocity(vel, sides_data) - f["target"]
-                  + f["compliance"] * impulse) * f["inv_den"]
-        lower, upper = bounds(impulse, f["lower"], f["upper"], f["friction"])
-        return project(impulse + opts.relaxation * delta, lower, upper)
+    def coupling(impulse, friction):
+        return friction * gather_module.gather_runs(impulse, rows.normal_row, n_rows, dtype)
 
     if opts.warm_start:
-        lower, upper = bounds(warm_impulse, rows.lower, rows.upper, rows.friction)
-        impulse0 = project(warm_impulse, lower, upper)
-        velocity = apply_impulse(velocity, impulse0, gathers)
+        friction_bound = coupling(warm_impulse, rows.friction)
+        impulse0 = project(warm_impulse, rows.lower - friction_bound, rows.upper + friction_bound)
+        velocity = _apply_impulse(velocity, impulse0, gathers)
     else:
         impulse0 = pt.zeros_like(rows.target)
 
     if method == "jacobi":
         def sweep(packed_state, data):
             impulse, vel, f, sides_data = unpack(packed_state, data)
-            new = update(impulse, vel, f, sides_data)
-            return pack(new, apply_impulse(vel, new - impulse, sides_data))
+            new = _row_update(impulse, vel, f, sides_data, coupling(impulse, f["friction"]), opts.relaxation)
+            return pack(new, _apply_impulse(vel, new - impulse, sides_data))
 
         (history,) = scan(sweep, outputs_info=[pack(impulse0, velocity)],
                           non_sequences=[row_data], n_steps=opts.iterations,
                           name=scan_name("solver_sweeps", model.dtype))
         final = history[-1]
     else:
-        final = _colored_sweeps(model, rows, row_data, gathers, impulse0, velocity, n_batch)
+        final = _colored_sweeps(model, rows, row_data, len(gathers), impulse0, velocity, n_batch)
     return final[:, n_rows:].reshape((n_batch, n, 6)), final[:, :n_rows]
 
 
-def _colored_sweeps(model, rows, row_data, gathers, impulse0, velocity, n_batch):
+def _row_fields(data, one_hots):
+    """Per-row fields and [(one-hot, Jacobian, M^-1 J^T)] per side from packed (..., R, K) row data."""
+    fields = dict(target=data[..., 0], compliance=data[..., 1], inv_den=data[..., 2],
+                  lower=data[..., 3], upper=data[..., 4], friction=data[..., 5])
+    sides = [(one_hot, data[..., 6 + 12 * i:12 + 12 * i], data[..., 12 + 12 * i:18 + 12 * i])
+             for i, one_hot in enumerate(one_hots)]
+    return fields, sides
+
+
+def _row_velocity(vel, sides):
+    """Constraint velocity J v (B, R) of each row from body velocities (B, N, 6)."""
+    total = 0.0
+    for one_hot, jac, _ in sides:
+        per_row = pt.tensordot(vel, one_hot, axes=[[1], [1]]).dimshuffle(0, 2, 1)
+        total = total + pt.sum(jac * per_row, axis=-1)
+    return total
+
+
+def _apply_impulse(vel, impulse, sides):
+    """Body velocities (B, N, 6) after row impulses (B, R): v += M^-1 J^T impulse."""
+    for one_hot, _, minv_jt in sides:
+        change = pt.tensordot(minv_jt * impulse[..., None], one_hot, axes=[[1], [0]])
+        vel = vel + change.dimshuffle(0, 2, 1)
+    return vel
+
+
+def _row_update(impulse, vel, fields, sides, friction_bound, relaxation):
+    """One projected (soft) row update; friction_bound = mu * the normal row's impulse."""
+    delta = -(_row_velocity(vel, sides) - fields["target"] + fields["compliance"] * impulse) * fields["inv_den"]
+    return project(impulse + relaxation * delta, fields["lower"] - friction_bound, fields["upper"] + friction_bound)
+
+
+def _colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     """Projected Gauss-Seidel over groups of rows that share no body.
 
     Rows are laid out by color in a padded (colors x slots) block so that
@@ -185,13 +195,12 @@ def _colored_sweeps(model, rows, row_data, gathers, impulse0, velocity, n_batch)
 
     # Constant per-color topology, one (C, P, .) block: which slots the
     # color owns, which slots hold its rows' normal rows, and each side's body.
-    own = np.eye(padded, dtype=dtype).reshape(n_colors, n_slots, padded)
     normal_slot = np.where(row_of_slot >= 0, slot[rows.normal_row[np.maximum(row_of_slot, 0)]], 0)
     normal = gather_module.one_hot(normal_slot, padded, dtype) * (row_of_slot >= 0)[:, None]
-    body_sides = [rows.body_a] + ([rows.body_b] if len(gathers) > 1 else [])
+    body_sides = [rows.body_a, rows.body_b][:n_sides]
     side_hot = [gather_module.one_hot(np.where(row_of_slot >= 0, body[np.maximum(row_of_slot, 0)], -1), n, dtype)
                 for body in body_sides]
-    topology = np.concatenate([own.reshape(padded, padded), normal, *side_hot], axis=1)
+    topology = np.concatenate([np.eye(padded, dtype=dtype), normal, *side_hot], axis=1)
     topology = np.tile(topology.reshape(n_colors, n_slots, -1), (opts.iterations, 1, 1))
 
     # (B, R, K) -> (iterations * C, B, P, K), one slice per inner step.
@@ -202,20 +211,13 @@ def _colored_sweeps(model, rows, row_data, gathers, impulse0, velocity, n_batch)
     def color_step(data, topo, packed_state):
         impulse, vel = packed_state[:, :padded], packed_state[:, padded:].reshape((n_batch, n, 6))
         own, normal = topo[:, :padded], topo[:, padded:2 * padded]
+        hots = [topo[:, 2 * padded + i * n:2 * padded + (i + 1) * n] for i in range(n_sides)]
+        fields, sides = _row_fields(data, hots)
         current = pt.dot(impulse, own.T)  # (B, P)
-        row_vel = 0.0
-        for i in range(len(body_sides)):
-            hot = topo[:, 2 * padded + i * n:2 * padded + (i + 1) * n]
-            jac = data[..., 6 + 12 * i:12 + 12 * i]
-            row_vel = row_vel + pt.sum(jac * pt.tensordot(vel, hot, axes=[[1], [1]]).dimshuffle(0, 2, 1), axis=-1)
-        delta = -(row_vel - data[..., 0] + data[..., 1] * current) * data[..., 2]
-        coupling = data[..., 5] * pt.dot(impulse, normal.T)
-        new = project(current + opts.relaxation * delta, data[..., 3] - coupling, data[..., 4] + coupling)
+        new = _row_update(current, vel, fields, sides, fields["friction"] * pt.dot(impulse, normal.T),
+                          opts.relaxation)
         change = new - current
-        for i in range(len(body_sides)):
-            hot = topo[:, 2 * padded + i * n:2 * padded + (i + 1) * n]
-            minv_jt = data[..., 12 + 12 * i:18 + 12 * i]
-            vel = vel + pt.tensordot(minv_jt * change[..., None], hot, axes=[[1], [0]]).dimshuffle(0, 2, 1)
+        vel = _apply_impulse(vel, change, sides)
         impulse = impulse + pt.dot(change, own)
         return pt.concatenate([impulse, vel.reshape((n_batch, 6 * n))], axis=1)
 
