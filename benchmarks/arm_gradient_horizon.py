@@ -26,26 +26,16 @@ from results import write_section  # noqa: E402
 
 import symphys as sp  # noqa: E402
 from models import arm, arm_reach  # noqa: E402
+from symphys.optim import global_norm  # noqa: E402
 
 BATCH = 8
 
 
 def loss_graph(model, net, weights, targets, duration, truncate=None, decay=None):
-    pt = sp.backend.pt
     steps = int(round(duration / arm_reach.DT))
     window = max(1, min(int(round(arm_reach.LOSS_WINDOW / arm_reach.DT)), steps // 2))
-    state = sp.symbolic_state(model, BATCH)
-    angles = arm_reach.servo_targets(net.apply(weights, targets))
-    controls = pt.broadcast_to(angles[None], (steps, BATCH, model.n_motors))
-    _, trajectory = sp.rollout(model, state, steps, controls=controls, truncate_gradient=truncate,
-                               gradient_decay=decay)
-    tip = arm.end_effector(model, trajectory.position, trajectory.orientation)
-    distance = pt.sqrt(pt.sum((tip - targets[None]) ** 2, axis=-1) + 1e-12)
+    distance = arm_reach.rollout_distance(model, net, weights, targets, BATCH, duration, truncate, decay)
     return distance[-window:].mean()
-
-
-def norm(grads):
-    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
 
 
 def main():
@@ -67,7 +57,7 @@ def main():
         loss = loss_graph(model, net, weights, targets, horizon)
         fn = sp.compile(weights + [targets], sp.grad(loss, weights))
         grads = fn(*w0, target_values)
-        lines.append(f"| {horizon:g} | {norm(grads):.3g} | {time.perf_counter() - start:.0f} |")
+        lines.append(f"| {horizon:g} | {global_norm(grads):.3g} | {time.perf_counter() - start:.0f} |")
         print(lines[-1], flush=True)
 
     horizon = arm_reach.DURATION
@@ -86,7 +76,7 @@ def main():
         grads = fn(*w0, target_values)
         seconds = time.perf_counter() - start
         gradients[name] = grads
-        size = norm(grads)
+        size = global_norm(grads)
         direction = [g / size for g in grads]
         ratios = []
         for eps in args.eps:

@@ -57,6 +57,12 @@ def end_effector(model, position, orientation):
     return position[..., index, :] + rotate(orientation[..., index, :], np.array([0.0, 0.0, LINK / 2]))
 
 
+def distance(tip, target):
+    """Euclidean distance (m) over the last axis, symbolic; smooth at 0 for gradients."""
+    pt = sp.backend.pt
+    return pt.sqrt(pt.sum((tip - target) ** 2, axis=-1) + 1e-12)
+
+
 def rotate(q, vector):
     """Vector (body frame) rotated by unit quaternions q (..., 4), symbolic."""
     w, u = q[..., :1], q[..., 1:]
@@ -98,11 +104,11 @@ class FixedTargetTask:
         state = sp.symbolic_state(self.model)
         _, traj = sp.rollout(self.model, state, steps, controller=controller)
         tip = end_effector(self.model, traj.position, traj.orientation)  # (steps + 1, 3)
-        distance = sp.backend.pt.sqrt(sp.backend.pt.sum((tip - target_var) ** 2, axis=-1) + 1e-12)
-        loss = distance[LOSS_FROM_STEP:].mean()
+        tip_distance = distance(tip, target_var)
+        loss = tip_distance[LOSS_FROM_STEP:].mean()
         grads = sp.grad(loss, weights)
-        self._fn = sp.compile(weights, [loss, distance[-1]] + grads, backend)
-        self._forward = sp.compile(weights, [loss, distance[-1]], backend)
+        self._fn = sp.compile(weights, [loss, tip_distance[-1]] + grads, backend)
+        self._forward = sp.compile(weights, [loss, tip_distance[-1]], backend)
         self._trajectory = sp.compile(weights, [tip], backend)
         self.loss_and_grad(self.weights0)
         self.compile_seconds = time.perf_counter() - start

@@ -75,16 +75,19 @@ def servo_targets(outputs):
     return pt.concatenate([base_yaw[:, None], others], axis=1)
 
 
-def _tip_distance(model, net, weights, targets, batch, duration, truncate=None):
-    """(steps + 1, batch) tip-to-target distances (m) of a symbolic rollout."""
+def rollout_distance(model, net, weights, targets, batch, duration, truncate=None, gradient_decay=None):
+    """(steps + 1, batch) tip-to-target distances (m) of a symbolic rollout.
+
+    truncate: backpropagation window in steps; gradient_decay: see rollout.
+    """
     pt = sp.backend.pt
     steps = int(round(duration / DT))
     state = sp.symbolic_state(model, batch)
     angles = servo_targets(net.apply(weights, targets))
     controls = pt.broadcast_to(angles[None], (steps, batch, model.n_motors))
-    _, trajectory = sp.rollout(model, state, steps, controls=controls, truncate_gradient=truncate)
-    tip = arm.end_effector(model, trajectory.position, trajectory.orientation)
-    return pt.sqrt(pt.sum((tip - targets[None]) ** 2, axis=-1) + 1e-12)
+    _, trajectory = sp.rollout(model, state, steps, controls=controls, truncate_gradient=truncate,
+                               gradient_decay=gradient_decay)
+    return arm.distance(arm.end_effector(model, trajectory.position, trajectory.orientation), targets[None])
 
 
 class ReachTask:
@@ -109,14 +112,14 @@ class ReachTask:
         steps = int(round(truncate / DT)) if truncate is not None else None
         self._train = self._loss = self._loss_graph = None
         if training:
-            distance = _tip_distance(self.model, self.net, weights, targets, batch, DURATION, steps)
+            distance = rollout_distance(self.model, self.net, weights, targets, batch, DURATION, steps)
             loss = distance[-window:].mean()
             grads = sp.grad(loss, weights)
             self._train = sp.compile(weights + [targets], [loss, distance[-1]] + grads, backend)
             self._loss_graph = (weights + [targets], [loss, distance[-1]], backend)
         self._evaluate = None
         if evaluate:
-            eval_distance = _tip_distance(self.model, self.net, weights, targets, HELD_OUT_COUNT,
+            eval_distance = rollout_distance(self.model, self.net, weights, targets, HELD_OUT_COUNT,
                                           EVAL_DURATION)
             at_training_horizon = eval_distance[int(round(DURATION / DT))]
             self._evaluate = sp.compile(weights + [targets], [at_training_horizon, eval_distance[-1]], backend)

@@ -320,8 +320,9 @@ class World:
         servo=True: position servo; the control is a target angle (rad), the
         motor turns at gain * (target - angle) (gain 1/s) clipped to max_speed
         (rad/s); on a hinge without limits the target is taken modulo 2 pi
-        (the servo turns the short way). servo=False: velocity motor; the control is the target speed
-        (rad/s). Either way the torque is limited to max_torque (N m).
+        (the servo turns the short way). servo=False: velocity motor; the
+        control is the target speed (rad/s). Either way the torque is
+        limited to max_torque (N m).
         """
         if not isinstance(joint, Joint) or not 0 <= joint.index < len(self._joints):
             raise ValueError(f"joint: expected a Joint of this world, got {joint!r}")

@@ -100,17 +100,20 @@ def test_gradient_through_contact_switching_is_finite():
     assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
 
 
+def pushed_box_gradients(model, push, **rollout_options):
+    """(loss, d loss / d initial velocity, d loss / d wrench) of the sliding box under ``push``."""
+    state = sp.symbolic_state(model)
+    wrench = sp.backend.tensor("wrench", push.shape, model.dtype)
+    final, _ = sp.rollout(model, state, push.shape[0], wrench=wrench, **rollout_options)
+    loss = final.position[0, 0] + 0.5 * final.position[0, 1] + final.orientation[0, 3]
+    return sp.compile([wrench], [loss] + sp.grad(loss, [state.velocity, wrench]))(push)
+
+
 def test_truncated_gradient_is_exact_inside_its_window_and_zero_before(sliding_box):
     """rollout(truncate_gradient=k) backpropagates through the last k steps only."""
     model, fn, push = sliding_box
-    steps, window = push.shape[0], 10
-    state = sp.symbolic_state(model)
-    wrench = sp.backend.tensor("wrench", (steps, 1, 6), model.dtype)
-    final, _ = sp.rollout(model, state, steps, wrench=wrench, truncate_gradient=window)
-    loss = final.position[0, 0] + 0.5 * final.position[0, 1] + final.orientation[0, 3]
-    wrt = [state.velocity, wrench]
-    truncated = sp.compile([wrench], [loss] + sp.grad(loss, wrt))
-    value, d_velocity, d_wrench = truncated(push)
+    window = 10
+    value, d_velocity, d_wrench = pushed_box_gradients(model, push, truncate_gradient=window)
     full_value, *full_grads = fn(model.initial_state().velocity, model.body_mass, model.body_friction, push)
     assert value == pytest.approx(full_value, rel=1e-12)  # the forward pass is the same
     np.testing.assert_array_equal(d_velocity, 0.0)
@@ -130,12 +133,7 @@ def test_gradient_decay_scales_gradients_by_alpha_per_step(sliding_box):
     """rollout(gradient_decay=a): a gradient from t steps later counts a**t; forward unchanged."""
     model, fn, push = sliding_box
     steps, alpha = push.shape[0], 0.9
-    state = sp.symbolic_state(model)
-    wrench = sp.backend.tensor("wrench", (steps, 1, 6), model.dtype)
-    final, _ = sp.rollout(model, state, steps, wrench=wrench, gradient_decay=alpha)
-    loss = final.position[0, 0] + 0.5 * final.position[0, 1] + final.orientation[0, 3]
-    decayed = sp.compile([wrench], [loss] + sp.grad(loss, [state.velocity, wrench]))
-    value, d_velocity, d_wrench = decayed(push)
+    value, d_velocity, d_wrench = pushed_box_gradients(model, push, gradient_decay=alpha)
     full_value, d_velocity_full, _, _, d_wrench_full = fn(
         model.initial_state().velocity, model.body_mass, model.body_friction, push)
     assert value == pytest.approx(full_value, rel=1e-12)

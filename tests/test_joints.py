@@ -123,17 +123,21 @@ def test_limit_holds():
         assert angle.max() > 0.39 if speed > 0 else angle.min() < -0.29  # it reached the limit
 
 
+def servo_angles(model, steps, target):
+    """Joint angles (steps + 1, n_hinges) of a rollout with a constant servo target (rad)."""
+    state = sp.symbolic_state(model)
+    controls = sp.backend.tensor("controls", (steps, 1), model.dtype)
+    _, traj = sp.rollout(model, state, steps, controls=controls)
+    (angle,) = sp.compile([controls], [sp.joint_angles(model, traj)])(np.full((steps, 1), target))
+    return angle
+
+
 @pytest.mark.parametrize("target", [0.7, -1.2])
 def test_servo_settles_at_target_against_gravity(target):
     world, rod, joint = hanging_rod()
     world.add_motor(joint, max_torque=10.0, gain=30.0, max_speed=np.pi / 4)
     model = world.build()
-    steps = 400
-    state = sp.symbolic_state(model)
-    controls = sp.backend.tensor("controls", (steps, 1), model.dtype)
-    _, traj = sp.rollout(model, state, steps, controls=controls)
-    fn = sp.compile([controls], [sp.joint_angles(model, traj)])
-    (angle,) = fn(np.full((steps, 1), target))
+    angle = servo_angles(model, 400, target)
     assert abs(angle[-1, 0] - target) < 0.01
     # Speed limited to 45 deg/s: it cannot get there faster than |target| / (pi/4).
     reached = np.argmax(np.abs(angle[:, 0] - target) < 0.02) * model.dt
@@ -147,12 +151,7 @@ def test_servo_on_a_free_hinge_takes_the_short_way():
     joint = world.add_hinge(None, wheel, anchor=(0, 0, 0), axis=(0, 0, 1))
     world.add_motor(joint, max_torque=10.0, gain=30.0, max_speed=np.pi / 2)
     model = world.build()
-    steps = 200
-    state = sp.symbolic_state(model)
-    controls = sp.backend.tensor("controls", (steps, 1), model.dtype)
-    _, traj = sp.rollout(model, state, steps, controls=controls)
-    fn = sp.compile([controls], [sp.joint_angles(model, traj)])
-    (angle,) = fn(np.full((steps, 1), 1.5 * np.pi))
+    angle = servo_angles(model, 200, 1.5 * np.pi)
     assert angle[:, 0].max() < 1e-6  # it never turned the long way (positive)
     np.testing.assert_allclose(angle[-1, 0], -np.pi / 2, atol=0.01)
     # Quarter turn at max speed pi/2 rad/s: about 1 s.
@@ -163,12 +162,7 @@ def test_servo_on_a_free_hinge_takes_the_short_way():
 def test_servo_torque_limit_is_respected():
     world, rod, joint = hanging_rod()  # holding it horizontal needs m g L/2 = 2.45 N m
     world.add_motor(joint, max_torque=1.0, gain=30.0, max_speed=np.pi)
-    model = world.build()
-    state = sp.symbolic_state(model)
-    controls = sp.backend.tensor("controls", (300, 1), model.dtype)
-    _, traj = sp.rollout(model, state, 300, controls=controls)
-    fn = sp.compile([controls], [sp.joint_angles(model, traj)])
-    (angle,) = fn(np.full((300, 1), np.pi / 2))
+    angle = servo_angles(world.build(), 300, np.pi / 2)
     # A stalled motor is a constant 1 N m torque: the rod swings from rest up to
     # the angle where the motor's work equals the gain in potential energy,
     # 1 N m * a = m g (L/2) (1 - cos a), far short of the pi/2 target.
