@@ -40,9 +40,37 @@ def main(argv=None) -> int:
                        help="also count the nodes left after this backend's rewrites")
     graph.add_argument("--engine", default="auto", choices=["auto", "graphviz", "python"],
                        help="layout: graphviz's dot if installed (auto), or the built-in one")
+    view = sub.add_parser("view", help="render a saved trajectory, or a model's motion, as HTML, GIF or MP4")
+    view.add_argument("trajectory", nargs="?", help="an .npz written by symphys.viewer.save_trajectory")
+    view.add_argument("--model", choices=["quadruped"], default=None,
+                      help="simulate instead of loading: quadruped = the hand-tuned trot (models/quadruped.py)")
+    view.add_argument("--seconds", type=float, default=4.0, help="--model: simulated time")
+    view.add_argument("--out", action="append", default=None,
+                      help=".html (self-contained 3-D player), .gif, .mp4 (needs ffmpeg) or .npz (the "
+                           "trajectory); repeatable; default out/view/NAME.html")
+    view.add_argument("--fps", type=float, default=None, help="frames per second (HTML 30, GIF 20, MP4 30)")
+    view.add_argument("--width", type=int, default=None, help="GIF/MP4 width in pixels")
+    view.add_argument("--height", type=int, default=None, help="GIF/MP4 height in pixels")
+    quad = sub.add_parser("quadruped", help="the quadruped: a neural gait trained through physics")
+    quad.add_argument("task", choices=["train", "eval", "cmaes", "baseline"],
+                      help="train: backpropagation through 8 s rollouts; eval: the saved gait against the "
+                           "hand-tuned trot (also writes its trajectory, HTML and GIF); cmaes: CMA-ES on the "
+                           "same budget; baseline: the grid of trots the hand-tuned one was picked from")
+    quad.add_argument("--evaluations", type=int, default=500, help="train/cmaes: rollouts")
+    quad.add_argument("--learning-rate", type=float, default=None, help="train: Adam rate (3e-3)")
+    quad.add_argument("--checkpoint", default=None, help="weights file (default: the shipped one)")
+    quad.add_argument("--out", default="out/quadruped", help="folder for plots and trajectories")
+    quad.add_argument("--seed", type=int, default=0)
+    quad.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "quadruped":
+        from models import quadruped_cli
+
+        return quadruped_cli.main(args)
     if args.command == "graph":
         return _graph(args)
+    if args.command == "view":
+        return _view(args)
     if args.command == "arm" and args.task != "reach":
         from models import arm_cli
 
@@ -84,6 +112,56 @@ def _graph(args) -> int:
         print(f"symphys graph: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _view(args) -> int:
+    import os
+
+    from . import viewer
+
+    if (args.trajectory is None) == (args.model is None):
+        print("symphys view: give either a trajectory file or --model", file=sys.stderr)
+        return 2
+    if args.model is not None:
+        traj, name = _simulate_for_view(args.model, args.seconds), args.model
+    else:
+        try:
+            traj = viewer.load_trajectory(args.trajectory)
+        except (OSError, ValueError, KeyError) as error:
+            print(f"symphys view: cannot read {args.trajectory}: {error}", file=sys.stderr)
+            return 2
+        name = os.path.splitext(os.path.basename(args.trajectory))[0]
+    for out in args.out or [os.path.join("out", "view", f"{name}.html")]:
+        try:
+            path = viewer.write(out, traj, fps=args.fps, width=args.width, height=args.height)
+        except (ValueError, RuntimeError) as error:  # unknown suffix; MP4 without ffmpeg
+            print(f"symphys view: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {path} ({os.path.getsize(path) / 1e3:.0f} kB)")
+    return 0
+
+
+def _simulate_for_view(name: str, seconds: float):
+    """A trajectory of a model's reference motion: the quadruped's hand-tuned trot."""
+    import numpy as np
+
+    from models import quadruped
+
+    from . import backend, viewer
+    from .compile import compile as compile_function
+    from .compile import symbolic_state
+    from .rollout import check_finite, rollout
+
+    model = quadruped.build_model()
+    steps = max(1, int(round(seconds / model.dt)))
+    controls = backend.pt.matrix("controls")
+    _, trajectory = rollout(model, symbolic_state(model), steps, controls=controls)
+    simulate = compile_function([controls], trajectory)
+    trajectory = simulate(quadruped.trot(np.arange(steps) * model.dt))
+    check_finite(model, trajectory)
+    print(f"{name}: hand-tuned trot, {seconds:g} s, mean forward velocity "
+          f"{quadruped.forward_velocity(model, trajectory):.3f} m/s")
+    return viewer.from_model(model, trajectory, title=f"{name}: hand-tuned trot")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ its line:
 - ``<compiler angle eulerseq autolimits inertiafromgeom>`` are honoured;
   angles are in degrees unless ``angle="radian"``.
 - ``<default>`` classes, ``class`` and ``childclass`` resolve as in MuJoCo.
+- ``<include file>`` splices in the children of another file's ``<mujoco>``
+  root, anywhere (paths as MuJoCo: from the main file's directory, then
+  the including file's); errors name the included file and its line.
 - A ``plane`` geom of the worldbody -> ``add_ground`` (facing +z, one at most).
 - A body with one geom -> one body: sphere, box or capsule (``fromto`` for
   capsules) posed at body frame * geom pose (``pos`` with ``quat``,
@@ -273,7 +276,7 @@ OPTION_SOLVER_SETTINGS = {"integrator", "iterations", "ls_iterations", "toleranc
                           "ccd_iterations", "ccd_tolerance", "sdf_iterations", "sdf_initpoints", "apirate",
                           "o_margin", "o_solref", "o_solimp", "o_friction"}
 TOP_IGNORED = {"size", "visual", "statistic", "asset", "sensor", "extension"}
-TOP_UNSUPPORTED = {"equality": "equality constraints", "tendon": "tendons", "include": "<include>",
+TOP_UNSUPPORTED = {"equality": "equality constraints", "tendon": "tendons",
                    "deformable": "deformable bodies", "keyframe": None}
 
 
@@ -287,7 +290,46 @@ def load_mjcf(source, *, strict: bool = False, dtype: str = "float64", **solver_
     """
     text, label = read_source(source)
     root = parse_xml(text, label)
+    main_dir = os.path.dirname(label) if label != "<string>" else os.curdir
+    expand_includes(root, main_dir, main_dir, set())
     return _Reader(root, strict).world(dtype, solver_options)
+
+
+def expand_includes(node: Node, main_dir: str, here: str, included: set):
+    """Replace every ``<include file>`` below ``node`` by the children of that file's
+    ``<mujoco>`` root, recursively.  As MuJoCo: a relative path is looked up in the
+    main file's directory (the working directory for XML strings), then in the
+    including file's; each file is included once."""
+    children = []
+    for child in node.children:
+        if child.tag != "include":
+            expand_includes(child, main_dir, here, included)
+            children.append(child)
+            continue
+        if child.children:
+            raise child.error("<include> must be empty")
+        for name in child.attrib:
+            if name != "file":
+                raise child.error("not supported by symphys (element <include>)", name)
+        if not child.attrib.get("file"):
+            raise child.error("missing", "file")
+        file = child.attrib["file"]
+        candidates = list(dict.fromkeys(os.path.normpath(os.path.join(d, file)) for d in (main_dir, here)))
+        path = next((c for c in candidates if os.path.isfile(c)), None)
+        if path is None:
+            raise child.error(f"file not found (looked for {' and '.join(map(repr, candidates))})", "file")
+        if os.path.abspath(path) in included:
+            raise child.error(f"{file!r} is included more than once (MuJoCo allows each file once)", "file")
+        included.add(os.path.abspath(path))
+        text, label = read_source(path)
+        root = parse_xml(text, label)
+        if root.tag != "mujoco":
+            raise root.error("the root element of an included file must be <mujoco>")
+        expand_includes(root, main_dir, os.path.dirname(path), included)
+        for grandchild in root.children:
+            grandchild.parent = node
+            children.append(grandchild)
+    node.children = children
 
 
 class _Reader:
@@ -737,7 +779,8 @@ class _Reader:
             raise node.error("torque motors cannot be expressed: symphys motors are velocity-level rows; use "
                              "<position kp kv> (servo) or <velocity> (velocity motor)")
         if node.tag not in ("position", "velocity"):
-            raise node.error("actuator type not supported by symphys (position, velocity)")
+            raise node.error(f"<{node.tag}> actuators are not supported by symphys (<position kp kv> servos and "
+                             "<velocity> motors are)")
         attrib = self.attributes(node, None)
         self.check_attributes(node, ACTUATOR_ATTRIBUTES, ignored=ACTUATOR_IGNORED, attrib=attrib)
         for target in ("tendon", "site", "body", "jointinparent", "cranksite"):

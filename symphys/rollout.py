@@ -11,7 +11,8 @@ from .step import as_tensor, batch_state, graph_params, step_batched
 
 def rollout(model: Model, state: State, steps: int, params: Params | None = None,
             wrench=None, controls=None, controller=None,
-            truncate_gradient: int | None = None, gradient_decay: float | None = None) -> tuple[State, State]:
+            truncate_gradient: int | None = None, gradient_decay: float | None = None,
+            gradient_window: int | None = None) -> tuple[State, State]:
     """Symbolic rollout of ``steps`` steps.
 
     state: numpy or symbolic State, optionally with a leading batch axis.
@@ -31,21 +32,31 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
         next is multiplied by alpha on the way back (identity forward), so a
         gradient from t steps later counts alpha**t (the original engine's
         remedy for exploding gradients, alpha ~0.95).
+    gradient_window: cut the gradient through the carried state every this
+        many steps (identity forward): the rollout's gradient becomes the sum
+        over consecutive windows of each window's own gradient, every
+        window starting from a fixed state.  Unlike truncate_gradient every
+        step's controls get a gradient; the backward pass still runs over
+        all steps.
     Returns (final State, trajectory State with a leading time axis of
     steps + 1 entries, the initial state first).
     """
     with float_context(model.dtype):
         return _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient,
-                        gradient_decay)
+                        gradient_decay, gradient_window)
 
 
-def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient, gradient_decay):
+def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient, gradient_decay,
+             gradient_window):
     steps = _check_steps(steps)
     if gradient_decay is not None and not 0 < gradient_decay <= 1:
         raise ValueError(f"gradient_decay must be in (0, 1], got {gradient_decay!r}")
     if truncate_gradient is not None and (isinstance(truncate_gradient, bool) or truncate_gradient < 1
                                           or int(truncate_gradient) != truncate_gradient):
         raise ValueError(f"truncate_gradient must be a positive integer or None, got {truncate_gradient!r}")
+    if gradient_window is not None and (isinstance(gradient_window, bool) or gradient_window < 1
+                                        or int(gradient_window) != gradient_window):
+        raise ValueError(f"gradient_window must be a positive integer or None, got {gradient_window!r}")
     batched, unbatched = batch_state(model, state)
     gparams = graph_params(model, params)
     sequences = []
@@ -71,6 +82,10 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         sequences.append(controls)
     if controller is not None:
         sequences.append(pt.arange(steps))
+    if gradient_window is not None:
+        # 1 where the state entering the step starts a new window.
+        cut = (np.arange(steps) % int(gradient_window) == 0) & (np.arange(steps) > 0)
+        sequences.append(pt.constant(cut.astype(model.dtype)))
     n, n_rows = model.n_bodies, model.n_rows
     n_batch = batched.position.type.shape[0]
     if n_batch is None:
@@ -99,6 +114,9 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         applied = args.pop(0) if wrench is not None else None
         targets = args.pop(0) if controls is not None else None
         carried = args[-1]
+        if gradient_window is not None:
+            cut = args.pop(1 if controller is not None else 0)
+            carried = (1.0 - cut) * carried + cut * zero_grad(carried)
         if gradient_decay is not None:
             carried = gradient_decay * carried + (1.0 - gradient_decay) * zero_grad(carried)
         current, warm = unpack(carried)

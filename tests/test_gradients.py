@@ -142,3 +142,34 @@ def test_gradient_decay_scales_gradients_by_alpha_per_step(sliding_box):
     np.testing.assert_allclose(d_velocity, d_velocity_full * alpha**steps, rtol=1e-9, atol=1e-14)
     with pytest.raises(ValueError, match="gradient_decay"):
         sp.rollout(model, model.initial_state(), 5, gradient_decay=1.5)
+
+
+def test_gradient_window_differentiates_each_window_from_a_fixed_start(sliding_box):
+    """rollout(gradient_window=k): the sum over windows of (loss at a window's end - loss at its
+    start, the start not differentiated) has, in each window, the exact gradient of that
+    window's end; the forward pass is unchanged."""
+    model, fn, push = sliding_box
+    steps, window = push.shape[0], 10
+    state = sp.symbolic_state(model)
+    wrench = sp.backend.tensor("wrench", push.shape, model.dtype)
+    _, trajectory = sp.rollout(model, state, steps, wrench=wrench, gradient_window=window)
+
+    def loss_at(t):
+        return trajectory.position[t, 0, 0] + 0.5 * trajectory.position[t, 0, 1] + trajectory.orientation[t, 0, 3]
+
+    edges = np.arange(0, steps + 1, window)
+    windowed = sum(loss_at(b) - sp.backend.zero_grad(loss_at(a)) for a, b in zip(edges[:-1], edges[1:]))
+    value, d_velocity, d_wrench = sp.compile([wrench], [windowed] + sp.grad(windowed, [state.velocity, wrench]))(push)
+    full_value, *_ = fn(model.initial_state().velocity, model.body_mass, model.body_friction, push)
+    start_state = model.initial_state()
+    initial = start_state.position[0, 0] + 0.5 * start_state.position[0, 1] + start_state.orientation[0, 3]
+    assert value == pytest.approx(full_value - initial, rel=1e-12)  # the windows add up to end - start
+    for start, end in zip(edges[:-1], edges[1:]):
+        _, _, d_exact = pushed_box_gradients(model, push[:end])
+        np.testing.assert_allclose(d_wrench[start:end], d_exact[start:end], rtol=1e-9, atol=1e-14)
+        assert np.abs(d_exact[start:end]).max() > 1e-5
+    # Only the first window reaches the initial state: as a rollout of `window` steps.
+    _, d_velocity_first, _ = pushed_box_gradients(model, push[:window])
+    np.testing.assert_allclose(d_velocity, d_velocity_first, rtol=1e-9, atol=1e-14)
+    with pytest.raises(ValueError, match="gradient_window"):
+        sp.rollout(model, model.initial_state(), 5, gradient_window=0)

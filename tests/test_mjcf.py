@@ -1,4 +1,4 @@
-"""MJCF loading: the arm's file is its Python builder's twin, MuJoCo files load
+"""MJCF loading: the arm's and quadruped's files are their Python builders' twins, MuJoCo files load
 and move as in MuJoCo, and bad files raise errors naming the element and line."""
 
 import dataclasses
@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from models import arm
+from models import arm, quadruped
 from symphys.model import JointType, Shape
 
 DATA = Path(__file__).parent / "data"
 ARM_XML = Path(__file__).parents[1] / "models" / "arm.xml"
 ARM_STEPS = 100
+QUADRUPED_XML = Path(__file__).parents[1] / "models" / "quadruped.xml"
+QUADRUPED_STEPS = 100  # 0.5 s of trot
 MUJOCO_STEPS = 200  # 1 s at the files' 5 ms time step
 # Pendulum: symphys's hinge is a soft 60 Hz constraint (sags ~0.1 mm under
 # gravity), MuJoCo's is exact; measured max difference 0.17 mm over 1 s.
@@ -79,6 +81,55 @@ def test_arm_xml_loads_in_mujoco():
     np.testing.assert_allclose(np.sort(m.body_inertia[1:], axis=1), np.sort(model.body_inertia, axis=1))
     np.testing.assert_allclose(m.jnt_range[:, 1], np.where(np.isfinite(model.joint_upper), model.joint_upper, 0))
     np.testing.assert_allclose(m.actuator_gainprm[:, 0] / -m.actuator_biasprm[:, 2], model.motor_gain)
+
+
+# -- the quadruped -----------------------------------------------------------------
+
+
+def test_quadruped_xml_is_the_python_quadruped():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = sp.load_mjcf(QUADRUPED_XML).build()
+    python = quadruped.build_model()
+    assert_same_model(python, loaded)  # bit for bit, initial poses included
+    assert loaded.fingerprint == python.fingerprint
+
+
+@pytest.fixture(scope="module")
+def quadruped_trajectories():
+    controls = quadruped.trot(np.arange(QUADRUPED_STEPS) * quadruped.DT)  # rad
+    out = []
+    for model in (quadruped.build_model(), sp.load_mjcf(QUADRUPED_XML).build()):
+        _, traj = sp.rollout(model, model.initial_state(), QUADRUPED_STEPS, controls=controls)
+        out.append(sp.compile([], [traj.position, traj.orientation])())
+    return out
+
+
+def test_quadruped_xml_simulates_like_the_python_quadruped(quadruped_trajectories):
+    (position_py, orientation_py), (position_xml, orientation_xml) = quadruped_trajectories
+    np.testing.assert_array_equal(position_xml, position_py)
+    np.testing.assert_array_equal(orientation_xml, orientation_py)
+    assert np.isfinite(position_py).all()
+    legs = position_py[:, 1:] - position_py[:, :1]  # relative to the torso: the servos swung the legs
+    assert np.abs(legs - legs[0]).max() > 0.02
+
+
+def test_quadruped_xml_loads_in_mujoco():
+    mujoco = pytest.importorskip("mujoco")
+    m = mujoco.MjModel.from_xml_path(str(QUADRUPED_XML))
+    model = quadruped.build_model()
+    assert m.opt.timestep == model.dt
+    body_names = tuple(mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_BODY, i) for i in range(1, m.nbody))
+    assert body_names == model.body_names
+    np.testing.assert_allclose(m.body_mass[1:], model.body_mass)
+    np.testing.assert_allclose(np.sort(m.body_inertia[1:], axis=1), np.sort(model.body_inertia, axis=1))
+    np.testing.assert_allclose(m.geom_size[1:], model.body_size)  # geom 0: the ground
+    np.testing.assert_allclose(m.jnt_range[1:], np.stack([model.joint_lower, model.joint_upper], axis=1))
+    # Actuators drive the joints in the Python order (quadruped.trot's columns).
+    driven = [mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, j) for j in m.actuator_trnid[:, 0]]
+    assert driven == [model.joint_names[j] for j in model.motor_joint]
+    np.testing.assert_allclose(m.actuator_gainprm[:, 0] / -m.actuator_biasprm[:, 2], model.motor_gain)
+    np.testing.assert_allclose(m.actuator_forcerange[:, 1], model.motor_max_torque)
 
 
 @pytest.mark.parametrize("name", ["pendulum.xml", "pendulum2.xml", "falling_box.xml"])
@@ -226,6 +277,44 @@ def test_poses_match_mujoco():
             np.testing.assert_allclose(rotation, d.geom_xmat[i], atol=1e-12, err_msg=f"{seq} geom {i}")
 
 
+# -- <include> --------------------------------------------------------------------------
+
+
+def test_include_splices_files_relative_to_the_including_file():
+    inline = """
+    <mujoco>
+      <option timestep="0.005"/>
+      <default><joint axis="0 1 0"/><geom type="capsule" size="0.03 0.1" mass="0.5"/></default>
+      <worldbody>
+        <geom type="plane" size="0 0 0.05"/>
+        <body name="upper" pos="0 0 1"><joint name="shoulder"/><geom pos="0 0 -0.1"/>
+          <body name="lower" pos="0 0 -0.2"><joint name="elbow" range="-60 60"/>
+            <geom pos="0 0 -0.1" size="0.02 0.1" mass="0.3"/></body>
+        </body>
+      </worldbody>
+    </mujoco>"""
+    included = sp.load_mjcf(DATA / "include_main.xml").build()
+    assert included.body_names == ("upper", "lower") and included.dt == 0.005
+    assert_same_model(sp.load_mjcf(inline).build(), included)
+
+
+def test_include_files_load_in_mujoco_too():
+    mujoco = pytest.importorskip("mujoco")
+    m = mujoco.MjModel.from_xml_path(str(DATA / "include_main.xml"))
+    model = sp.load_mjcf(DATA / "include_main.xml").build()
+    assert (m.nbody - 1, m.opt.timestep) == (model.n_bodies, model.dt)
+    np.testing.assert_allclose(m.body_mass[1:], model.body_mass)
+
+
+def test_errors_in_included_files_name_that_file_and_line():
+    with pytest.raises(sp.MJCFError) as info:
+        sp.load_mjcf(DATA / "include_bad.xml")
+    message = str(info.value)
+    assert str(Path("include") / "bad.xml") + ", line 3, <geom>: attribute 'type'" in message, message
+    with pytest.raises(sp.MJCFError, match=r"pendulum.urdf, line \d+, <robot.*root element of an included file"):
+        sp.load_mjcf(mjcf(f'<include file="{DATA / "pendulum.urdf"}"/>'))
+
+
 # -- what warns or raises ----------------------------------------------------------------
 
 
@@ -243,6 +332,7 @@ def test_bad_files_name_element_and_line(path, line, element, attribute):
 
 
 GEOM = '<geom size="0.1"/>'
+FOREARM = DATA / "include" / "forearm.xml"
 
 
 @pytest.mark.parametrize("xml, line, pattern", [
@@ -279,6 +369,15 @@ GEOM = '<geom size="0.1"/>'
     (mjcf(f'<body>{GEOM}</body>', '<custom><numeric name="symphys:maxspeed" data="1"/></custom>'), 1,
      "unknown symphys numeric"),
     (mjcf(f'<body>{GEOM}</body>', '<equality/>'), 1, "equality"),
+    (mjcf(f'<body><joint name="j"/>{GEOM}</body>', actuators='<general joint="j"/>'), 1,
+     "<general> actuators are not supported"),
+    (mjcf(f'<body><joint name="j"/>{GEOM}</body>', actuators='<damper joint="j" kv="1"/>'), 1,
+     "<damper> actuators are not supported"),
+    (mjcf(f'<body><joint name="j"/>{GEOM}</body>', actuators='\n<intvelocity joint="j" kp="1"/>'), 2,
+     "<intvelocity> actuators are not supported"),
+    (mjcf('<include file="no_such_file.xml"/>'), 1, "'file': file not found"),
+    (mjcf('<include/>'), 1, "'file': missing"),
+    (mjcf(f'<include file="{FOREARM}"/>\n<include file="{FOREARM}"/>'), 2, "included more than once"),
     (mjcf(f'<body>{GEOM}</body>', '<option><flag contact="disable"/></option>'), 1, "'contact'"),
 ])
 def test_inexpressible_models_raise_naming_the_element(xml, line, pattern):

@@ -1,0 +1,90 @@
+"""``symphys quadruped train|eval|cmaes|baseline``: the neural gait from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from . import quadruped, quadruped_gait
+
+
+def main(args) -> int:
+    checkpoint = args.checkpoint or quadruped_gait.CHECKPOINT
+    progress = not args.no_progress
+    os.makedirs(args.out, exist_ok=True)
+    if args.task == "baseline":
+        result = quadruped_gait.tune_trot(progress=progress)
+        print(f"hand-tuned trot: best of {result['candidates']} candidates {result['best']}: "
+              f"{result['velocity']:.3f} m/s over {quadruped_gait.DURATION:g} s")
+        return 0
+    if args.task == "train":
+        task = quadruped_gait.GaitTask(seed=args.seed)
+        print(f"compiled in {task.compile_seconds:.1f} s; {task.n_parameters:,} controller weights; "
+              f"{args.evaluations} rollouts of {task.duration:g} s -> {checkpoint}")
+        best, _, log = quadruped_gait.train_backprop(task, args.evaluations, args.learning_rate or 3e-3,
+                                                     checkpoint=checkpoint, progress=progress)
+        print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
+              f"{log.best_velocity:.3f} m/s at rollout {log.best_evaluation + 1}")
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log.velocity)
+        return _evaluate(task, best, args.out)
+    if args.task == "eval":
+        net, weights, meta = quadruped_gait.load_checkpoint(checkpoint)
+        task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False)
+        log = meta["log"]
+        print(f"{checkpoint}: {net.n_parameters:,} weights, {log['evaluations']} rollouts, "
+              f"{log['wall_seconds'] / 60:.1f} min of training")
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log["velocity"])
+        return _evaluate(task, weights, args.out)
+    if args.task == "cmaes":
+        task = quadruped_gait.GaitTask(seed=args.seed, training=False)
+        weights, log = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
+        velocity, _, _ = task.rollout(weights)
+        print(f"CMA-ES: {log.evaluations} rollouts, {log.wall_seconds / 60:.1f} min; mean forward velocity of "
+              f"the final mean {velocity:.3f} m/s, best candidate {log.best_velocity:.3f} m/s")
+        with open(os.path.join(args.out, "cmaes.json"), "w") as handle:
+            json.dump(dict(evaluations=log.evaluations, wall_seconds=log.wall_seconds, velocity=log.velocity,
+                           final_mean_velocity=velocity, best_velocity=log.best_velocity), handle)
+        return 0
+    return 2
+
+
+def _evaluate(task, weights, out: str) -> int:
+    """Trained gait vs the hand-tuned trot over 8 s; writes the gait's trajectory, HTML and GIF."""
+    from symphys import viewer
+
+    velocity, position, orientation = task.rollout(weights)
+    baseline = quadruped_gait.trot_velocity()
+    ratio = velocity / baseline if baseline > 0 else float("inf")
+    print(f"mean forward velocity over {task.duration:g} s: trained gait {velocity:.3f} m/s, hand-tuned trot "
+          f"{baseline:.3f} m/s ({ratio:.2f}x)")
+    traj = viewer.save_trajectory(os.path.join(out, "gait.npz"), task.model, (position, orientation), every=2,
+                                  title=f"quadruped: trained gait, {velocity:.2f} m/s")
+    viewer.write_html(os.path.join(out, "gait.html"), traj)
+    viewer.write_gif(os.path.join(out, "gait.gif"), traj)
+    print(f"wrote {out}/gait.npz, gait.html and gait.gif")
+    return 0
+
+
+def _plot_learning_curve(path: str, velocity) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    velocity = np.asarray(velocity)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(np.arange(1, len(velocity) + 1), velocity, lw=0.8, label="rollout")
+    ax.plot(np.arange(1, len(velocity) + 1), np.maximum.accumulate(velocity), lw=1.5, label="best so far")
+    ax.axhline(quadruped_gait.trot_velocity(), color="k", ls="--", lw=1, label="hand-tuned trot")
+    ax.set_xlabel("model evaluation (8 s rollout with gradient)")
+    ax.set_ylabel("mean forward velocity (m/s)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+__all__ = ["main", "quadruped"]

@@ -1,0 +1,299 @@
+"""A neural gait for the quadruped, trained through physics (issue 4).
+
+The controller is the paper's: an MLP from [sin(w t), cos(w t)] at 1.5 Hz
+to the 8 servo targets, 2 x 128 ReLU plus a linear skip from the input
+(17,952 weights), output layers zero so the robot starts by standing
+still.  Targets are 45 deg x tanh(output), inside the joint limits.  The
+network only sees time, so the whole target sequence is computed before
+the rollout and enters it as controls.
+
+Objective: mean forward (x) velocity of the torso over 8 s from rest.
+
+Choices (measured, benchmarks/RESULTS.md "quadruped"):
+- Projected Jacobi with 10 sweeps (mass splitting over contacts and
+  joints): a forward pass and gradient of the 8 s rollout take ~1 s on
+  one core, against ~28 s with colored Gauss-Seidel (the torso alone
+  carries ~50 rows, so Gauss-Seidel needs ~50 serial colors per sweep).
+- Gradients are cut every WINDOW seconds (rollout(gradient_window=)):
+  the exact gradient of Jacobi rollouts grows ~10x per second backwards
+  in time; each window's displacement is differentiated from a fixed
+  start state, and the sum is the total displacement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+
+import symphys as sp
+from symphys import nn, optim
+
+from . import quadruped
+
+DURATION = 8.0  # s
+FREQUENCY = quadruped.GAIT_FREQUENCY  # Hz, the phase signal
+WINDOW = 0.5  # s, gradient window
+SOLVER = dict(method="jacobi", iterations=10)
+HIDDEN = (128, 128)
+# The hand-tuned baseline: the best trot of tune_trot's grid (hip and knee
+# amplitudes rad, knee lag rad); quadruped.trot's defaults collapse sooner.
+HAND_TUNED = dict(hip_amplitude=0.785, knee_amplitude=0.3, knee_lag=np.pi / 2)
+CHECKPOINT = os.path.join(os.path.dirname(__file__), "checkpoints", "quadruped_gait.npz")
+
+
+def build_model() -> sp.Model:
+    """The quadruped with the solver used for training and evaluation."""
+    return quadruped.build_model(**SOLVER)
+
+
+@dataclasses.dataclass(frozen=True)
+class GaitNetwork:
+    """[sin, cos] -> 2 x 128 ReLU -> 8, plus a linear 2 -> 8 skip; both outputs start at 0."""
+
+    hidden: tuple = HIDDEN
+
+    @property
+    def body(self) -> nn.MLP:
+        return nn.MLP((2, *self.hidden, 8), activation="relu", zero_output=True)
+
+    @property
+    def skip(self) -> nn.MLP:
+        return nn.MLP((2, 8), zero_output=True)
+
+    @property
+    def n_parameters(self) -> int:
+        return self.body.n_parameters + self.skip.n_parameters
+
+    def init(self, seed: int = 0) -> list:
+        return self.body.init(seed) + self.skip.init(seed)
+
+    def symbolic(self, seed: int = 0) -> list:
+        return self.body.symbolic("gait", seed) + self.skip.symbolic("skip", seed)
+
+    def apply(self, weights, phase):
+        """Servo targets (rad) from (..., 2) phase inputs: 45 deg x tanh(body + skip)."""
+        split = 2 * len(self.body.sizes) - 2
+        out = self.body.apply(weights[:split], phase) + self.skip.apply(weights[split:], phase)
+        return quadruped.LIMIT * sp.backend.pt.tanh(out)
+
+
+def phase_inputs(steps: int, dt: float = quadruped.DT, frequency: float = FREQUENCY) -> np.ndarray:
+    """(steps, 2) [sin, cos] of 2 pi f t at each step's start time."""
+    angle = 2 * np.pi * frequency * np.arange(steps) * dt
+    return np.stack([np.sin(angle), np.cos(angle)], axis=1)
+
+
+def servo_targets(net: GaitNetwork, weights, steps: int, dt: float = quadruped.DT) -> np.ndarray:
+    """Numeric (steps, 8) servo targets of a network (for viewers and baselines)."""
+    x = phase_inputs(steps, dt)
+    split = 2 * len(net.body.sizes) - 2
+    out = _numeric_mlp(net.body, weights[:split], x) + _numeric_mlp(net.skip, weights[split:], x)
+    return quadruped.LIMIT * np.tanh(out)
+
+
+def _numeric_mlp(mlp: nn.MLP, weights, x):
+    for i in range(len(mlp.sizes) - 1):
+        x = x @ weights[2 * i] + weights[2 * i + 1]
+        if i < len(mlp.sizes) - 2:
+            x = np.maximum(x, 0.0)
+    return x
+
+
+class GaitTask:
+    """Compiled objective: mean forward velocity (m/s) over DURATION and its gradient.
+
+    window: gradient window in seconds (None = exact gradient of the whole
+    rollout).  Compiled functions are cached on disk.
+    """
+
+    def __init__(self, duration: float = DURATION, window: float | None = WINDOW, backend: str = "jax",
+                 seed: int = 0, hidden=HIDDEN, training: bool = True):
+        pt = sp.backend.pt
+        self.model = build_model()
+        self.net = GaitNetwork(tuple(hidden))
+        self.duration = duration
+        self.steps = int(round(duration / self.model.dt))
+        self.weights0 = self.net.init(seed)
+        weights = self.net.symbolic(seed)
+        start = time.perf_counter()
+        targets = self.net.apply(weights, pt.constant(phase_inputs(self.steps, self.model.dt)))
+        state = sp.symbolic_state(self.model, 1)
+        window = int(round(window / self.model.dt)) if window is not None else None
+        _, trajectory = sp.rollout(self.model, state, self.steps, controls=targets[:, None],
+                                   gradient_window=window)
+        x = trajectory.position[:, 0, self.model.body_index("torso"), 0]
+        velocity = (x[-1] - x[0]) / duration
+        objective = velocity
+        if window is not None:
+            # Sum of the windows' displacements, each from a fixed start: the
+            # same value, but a window's start is not differentiated (its
+            # gradient would cancel the previous window's end).
+            edges = np.unique(np.r_[np.arange(0, self.steps, window), self.steps])
+            objective = pt.sum(x[edges[1:]] - sp.backend.zero_grad(x[edges[:-1]])) / duration
+        self._train = None
+        if training:
+            self._train = sp.compile(weights, [velocity] + sp.grad(objective, weights), backend)
+        self._forward = sp.compile(weights, [velocity, trajectory.position[:, 0], trajectory.orientation[:, 0]],
+                                   backend)
+        self.compile_seconds = time.perf_counter() - start
+
+    @property
+    def n_parameters(self) -> int:
+        return self.net.n_parameters
+
+    def velocity_and_grad(self, weights):
+        """(mean forward velocity m/s, gradients w.r.t. the weights)."""
+        if self._train is None:
+            raise ValueError("velocity_and_grad: this task was built with training=False")
+        out = self._train(*weights)
+        return float(out[0]), out[1:]
+
+    def rollout(self, weights):
+        """(mean forward velocity m/s, positions (T+1, N, 3) m, orientations (T+1, N, 4))."""
+        velocity, position, orientation = self._forward(*weights)
+        return float(velocity), position, orientation
+
+
+@dataclasses.dataclass
+class TrainingLog:
+    method: str
+    evaluations: int = 0  # rollouts simulated
+    wall_seconds: float = 0.0
+    velocity: list = dataclasses.field(default_factory=list)  # m/s, per evaluation
+    gradient_norm: list = dataclasses.field(default_factory=list)
+    wall: list = dataclasses.field(default_factory=list)
+    best_velocity: float = -np.inf
+    best_evaluation: int = -1
+
+
+def save_checkpoint(path: str, net: GaitNetwork, weights, log: TrainingLog, extra: dict | None = None) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    meta = dict(hidden=list(net.hidden), log=dataclasses.asdict(log), **(extra or {}))
+    temporary = f"{path}.tmp.npz"
+    np.savez(temporary, *weights, meta=json.dumps(meta))
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path: str = CHECKPOINT):
+    """(network, weights, metadata)."""
+    if not os.path.exists(path):
+        raise ValueError(f"checkpoint: no file at {path!r}; train one with `symphys quadruped train`")
+    with np.load(path) as data:
+        meta = json.loads(str(data["meta"]))
+        weights = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
+    return GaitNetwork(tuple(meta["hidden"])), weights, meta
+
+
+def train_backprop(task: GaitTask, evaluations: int = 500, learning_rate: float = 3e-3, clip: float = 1.0,
+                   checkpoint: str | None = None, progress: bool = True):
+    """Adam on -velocity, one rollout per update; keeps the best weights seen.
+
+    Returns (best weights, last weights, log).  Ctrl-C stops and saves.
+    """
+    from tqdm.auto import tqdm
+
+    weights = [w.copy() for w in task.weights0]
+    best = weights
+    log = TrainingLog("backprop (Adam)")
+    adam = optim.Adam(learning_rate)
+    start = time.perf_counter()
+    bar = tqdm(range(evaluations), desc="quadruped train", disable=not progress, mininterval=1.0)
+    try:
+        for i in bar:
+            velocity, grads = task.velocity_and_grad(weights)
+            if not np.isfinite(velocity):
+                raise FloatingPointError(f"velocity became {velocity} at evaluation {i}")
+            if velocity > log.best_velocity:
+                log.best_velocity, log.best_evaluation, best = velocity, i, weights
+            grads, norm = optim.clip_by_global_norm(grads, clip)
+            weights = adam.step(weights, [-g for g in grads])
+            log.evaluations = i + 1
+            log.velocity.append(velocity)
+            log.gradient_norm.append(float(norm))
+            log.wall.append(time.perf_counter() - start)
+            bar.set_postfix(v=f"{velocity:.3f} m/s", best=f"{log.best_velocity:.3f}", g=f"{norm:.2g}",
+                            refresh=False)
+    except KeyboardInterrupt:
+        bar.write("interrupted: saving the best weights so far")
+    finally:
+        bar.close()
+        log.wall_seconds = time.perf_counter() - start
+        if checkpoint:
+            save_checkpoint(checkpoint, task.net, best, log)
+    return best, weights, log
+
+
+def train_cmaes(task: GaitTask, evaluations: int = 500, sigma0: float = 0.02, seed: int = 1,
+                progress: bool = True):
+    """Diagonal CMA-ES on the same network and budget (one rollout per candidate).
+
+    Returns (the distribution's final mean weights, log).
+    """
+    import cma
+    from tqdm.auto import tqdm
+
+    shapes = [w.shape for w in task.weights0]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def unflatten(x):
+        return [part.reshape(shape) for part, shape in zip(np.split(np.asarray(x), np.cumsum(sizes)[:-1]), shapes)]
+
+    strategy = cma.CMAEvolutionStrategy(np.concatenate([w.ravel() for w in task.weights0]), sigma0,
+                                        {"seed": seed, "verbose": -9, "CMA_diagonal": True})
+    log = TrainingLog("CMA-ES (diagonal)")
+    start = time.perf_counter()
+    with tqdm(total=evaluations, desc="quadruped CMA-ES", disable=not progress, mininterval=1.0) as bar:
+        while log.evaluations < evaluations:
+            candidates = strategy.ask()[:evaluations - log.evaluations]
+            scores = []
+            for candidate in candidates:
+                velocity, _, _ = task.rollout(unflatten(candidate))
+                scores.append(-velocity)
+                log.velocity.append(velocity)
+                log.wall.append(time.perf_counter() - start)
+                if velocity > log.best_velocity:
+                    log.best_velocity, log.best_evaluation = velocity, log.evaluations
+                log.evaluations += 1
+                bar.update(1)
+            if len(candidates) == strategy.popsize:
+                strategy.tell(candidates, scores)
+            bar.set_postfix(best=f"{log.best_velocity:.3f} m/s", refresh=False)
+    log.wall_seconds = time.perf_counter() - start
+    return unflatten(strategy.mean), log
+
+
+def _trot_simulator(batch: int):
+    pt = sp.backend.pt
+    model = build_model()
+    steps = int(round(DURATION / model.dt))
+    controls = pt.tensor3("controls")
+    _, trajectory = sp.rollout(model, sp.symbolic_state(model, batch), steps, controls=controls)
+    x = trajectory.position[:, :, model.body_index("torso"), 0]
+    return model, steps, sp.compile([controls], [(x[-1] - x[0]) / DURATION])
+
+
+def trot_velocity(**trot) -> float:
+    """Mean forward velocity (m/s) over DURATION of quadruped.trot(**trot) (default: HAND_TUNED)."""
+    model, steps, velocity = _trot_simulator(1)
+    targets = quadruped.trot(np.arange(steps) * model.dt, **(trot or HAND_TUNED))
+    return float(velocity(targets[:, None])[0][0])
+
+
+def tune_trot(hip=(0.2, 0.4, 0.6, 0.785), knee=(0.0, 0.3, 0.6),
+              lag=(0.0, np.pi / 2, np.pi, -np.pi / 2), progress: bool = True) -> dict:
+    """The hand tuning, written down: every trot of a grid simulated at once; the fastest wins."""
+    import itertools
+
+    grid = list(itertools.product(hip, knee, lag))
+    model, steps, velocity = _trot_simulator(len(grid))
+    times = np.arange(steps) * model.dt
+    targets = np.stack([quadruped.trot(times, h, k, knee_lag=g) for h, k, g in grid], axis=1)
+    (speeds,) = velocity(targets)
+    best = int(np.argmax(speeds))
+    names = ("hip_amplitude", "knee_amplitude", "knee_lag")
+    return dict(candidates=len(grid), best=dict(zip(names, grid[best])), velocity=float(speeds[best]),
+                grid=[dict(zip(names, g), velocity=float(v)) for g, v in zip(grid, speeds)])
