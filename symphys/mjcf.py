@@ -39,6 +39,9 @@ enforces rigidly (up to ``forcerange``) with ``gain = kp / kv``.  The servo's
 speed clip (rad/s, default pi) has no MuJoCo attribute: give it as
 ``<custom><numeric name="symphys:max_speed" data="..."/></custom>``, or per
 actuator as ``symphys:max_speed:<actuator name>``; MuJoCo ignores these.
+Solver settings without a MuJoCo equivalent are numerics too:
+``symphys:<field of SolverOptions>`` (e.g. ``symphys:joint_frequency``);
+keyword arguments of ``load_mjcf`` override them.
 A ``<motor>`` (pure torque) actuator cannot be expressed and raises;
 ``ctrlrange`` is not enforced (symphys takes the controls as given).
 
@@ -280,6 +283,12 @@ TOP_UNSUPPORTED = {"equality": "equality constraints", "tendon": "tendons",
                    "deformable": "deformable bodies", "keyframe": None}
 
 
+# SolverOptions fields that a ``symphys:<field>`` numeric may set, and their type.
+SOLVER_NUMERICS = {"iterations": int, "relaxation": float, "contact_frequency": float,
+                   "contact_damping_ratio": float, "max_push_velocity": float, "restitution_threshold": float,
+                   "joint_frequency": float, "joint_damping_ratio": float}
+
+
 def load_mjcf(source, *, strict: bool = False, dtype: str = "float64", **solver_options) -> World:
     """World built from an MJCF file (path) or string; call ``.build()`` for the Model.
 
@@ -395,6 +404,7 @@ class _Reader:
         dt, gravity = 0.002, np.array([0.0, 0.0, -9.81])  # MuJoCo's defaults
         for node in self.root.find("option"):
             dt, gravity = self.read_option(node, dt, gravity)
+        solver_options = {**self.solver_numerics(), **solver_options}
         with self.at(self.root):
             world = World(dt=dt, gravity=gravity, dtype=dtype, **solver_options)
         worldbodies = self.root.find("worldbody")
@@ -406,10 +416,26 @@ class _Reader:
             for actuator in node.children:
                 self.read_actuator(actuator, world)
         for key, (numeric, _) in self.custom.items():
-            if key != "symphys:max_speed" and key.removeprefix("symphys:max_speed:") not in self.servos:
-                raise numeric.error(f"unknown symphys numeric {key!r}: expected symphys:max_speed or "
-                                    "symphys:max_speed:<name of a position actuator>", "name")
+            if (key != "symphys:max_speed" and key.removeprefix("symphys:max_speed:") not in self.servos
+                    and key.removeprefix("symphys:") not in SOLVER_NUMERICS):
+                raise numeric.error(f"unknown symphys numeric {key!r}: expected symphys:max_speed, "
+                                    "symphys:max_speed:<name of a position actuator> or symphys:<solver "
+                                    f"setting> ({', '.join(SOLVER_NUMERICS)})", "name")
         return world
+
+    def solver_numerics(self) -> dict:
+        """Solver settings given as ``symphys:<field>`` numerics."""
+        options = {}
+        for field, kind in SOLVER_NUMERICS.items():
+            if f"symphys:{field}" in self.custom:
+                numeric, data = self.custom[f"symphys:{field}"]
+                value = data[0]
+                if kind is int:
+                    if value != int(value) or value < 1:
+                        raise numeric.error(f"symphys:{field} must be a positive integer, got {value!r}", "data")
+                    value = int(value)
+                options[field] = value if kind is int else float(value)
+        return options
 
     def read_compiler(self, node: Node):
         self.check_attributes(node, {"angle", "eulerseq", "autolimits", "inertiafromgeom", "coordinate"},

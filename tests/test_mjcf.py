@@ -447,3 +447,19 @@ def test_falling_box_lands_as_in_mujoco():
     z_axis = np.array([2 * (up[1] * up[3] + up[0] * up[2]), 2 * (up[2] * up[3] - up[0] * up[1]),
                        1 - 2 * (up[1] ** 2 + up[2] ** 2)])
     assert abs(z_axis[2]) > 0.999
+
+
+def test_solver_settings_as_symphys_numerics():
+    xml = """
+    <mujoco>
+      <custom><numeric name="symphys:joint_frequency" data="150"/><numeric name="symphys:iterations" data="7"/>
+      </custom>
+      <worldbody><body><freejoint/><geom size="0.1"/></body></worldbody>
+    </mujoco>"""
+    model = sp.load_mjcf(xml).build()
+    assert model.solver.joint_frequency == 150.0 and model.solver.iterations == 7
+    assert sp.load_mjcf(xml, iterations=3).build().solver.iterations == 3  # keyword arguments win
+    with pytest.raises(sp.MJCFError, match="positive integer"):
+        sp.load_mjcf(xml.replace('data="7"', 'data="2.5"'))
+    with pytest.raises(sp.MJCFError, match="unknown symphys numeric"):
+        sp.load_mjcf(xml.replace("symphys:iterations", "symphys:sweeps"))
