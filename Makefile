@@ -9,8 +9,18 @@ export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export SYMPHYS_JAX_CACHE ?= $(CURDIR)/.cache/jax
 export SYMPHYS_CACHE_DIR ?= $(CURDIR)/.cache/functions
 PYTEST := $(BIN)/python -m pytest
+# The Aesara lane (SYMPHYS_GRAPH=aesara): its own venv and compile dir (Aesara needs numpy < 2,
+# PyTensor numpy >= 2).  symphys comes from this checkout (--no-deps), its requirements from
+# setup.cfg through .ci/aesara_requirements.py (install_requires without PyTensor and JAX, pins
+# of the [aesara] extra).
+AESARA_VENV := .venv-aesara
+AESARA_BIN := $(AESARA_VENV)/bin
+AESARA_STAMP := $(AESARA_VENV)/.installed-stamp
+# Only the test files that mark tests `aesara` are imported (others need packages the lane lacks).
+AESARA_TEST_FILES = $(shell grep -l "pytest.mark.aesara" tests/test_*.py)
+export AESARA_FLAGS ?= base_compiledir=$(CURDIR)/.cache/aesara
 
-.PHONY: venv demo test notebooks test-slow test-all bench arm-train arm-eval arm-cmaes gpu-wheels lint clean
+.PHONY: venv venv-aesara test-aesara demo test notebooks test-slow test-all bench arm-train arm-eval arm-cmaes view gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +30,33 @@ $(STAMP): setup.cfg setup.py
 
 venv: $(STAMP)
 
+$(AESARA_STAMP): setup.cfg setup.py .ci/aesara_requirements.py
+	$(PYTHON) -m venv $(AESARA_VENV)
+	$(AESARA_BIN)/pip install --quiet --upgrade pip
+	$(AESARA_BIN)/python .ci/aesara_requirements.py > $(AESARA_VENV)/requirements.txt
+	$(AESARA_BIN)/pip install --quiet -r $(AESARA_VENV)/requirements.txt
+	$(AESARA_BIN)/pip install --quiet --no-deps -e .
+	touch $(AESARA_STAMP)
+
+venv-aesara: $(AESARA_STAMP)
+
 demo: venv
 	$(BIN)/symphys ball --out out/ball
 
 test: venv
 	$(PYTEST) -m "not slow" -n 2 --durations=15
+
+# The tests marked `aesara` (physics, gradients against finite differences, the ball experiment
+# against its PyTensor reference) under Aesara's C backend; tests of backends Aesara lacks skip
+# and say why.  Cold C compilation under Aesara is slow (gcc builds ~640 modules): 20 min cold on a
+# loaded 2-core machine, 23 min of CPU.  One worker
+# per file (--dist loadfile): a module's compiled fixtures are built once.  numpy < 2
+# wheels carry no BLAS that Aesara can link: blas__ldflags= skips its search (and its warnings);
+# it uses NumPy's C API either way.
+test-aesara: venv-aesara
+	SYMPHYS_GRAPH=aesara AESARA_FLAGS="$(AESARA_FLAGS),blas__ldflags=" \
+	  $(AESARA_BIN)/python -m pytest -m "aesara and not slow" -n 2 --dist loadfile -rs --durations=20 \
+	  $(AESARA_TEST_FILES)
 
 # Execute every notebook (nbmake): a failing cell fails the target; CI runs it after `make test`.
 notebooks: venv
@@ -51,6 +83,10 @@ arm-eval: venv
 arm-cmaes: venv
 	$(BIN)/symphys arm cmaes --out out/arm
 
+# The quadruped's hand-tuned trot as a self-contained HTML player and a GIF (out/view/).
+view: venv
+	$(BIN)/symphys view --model quadruped --seconds 4 --out out/view/quadruped.html --out out/view/quadruped.gif
+
 # Wheels for the GPU machine (Python 3.12, no network, no PyTensor there).
 gpu-wheels: venv
 	$(BIN)/pip download --quiet --python-version 3.12 --only-binary=:all: --no-deps \
@@ -62,4 +98,4 @@ lint: venv
 	$(BIN)/ruff check symphys models tests benchmarks
 
 clean:
-	rm -rf $(VENV) .cache out *.egg-info
+	rm -rf $(VENV) $(AESARA_VENV) .cache out *.egg-info

@@ -5,8 +5,16 @@ Everything else in symphys uses the names exported here: the tensor namespace
 utilities.  The library is chosen with the environment variable
 ``SYMPHYS_GRAPH=pytensor|aesara`` (default ``pytensor``).
 
-A *backend* is a compile mode: ``"jax"`` (default; PyTensor's JAX linker, the
-GPU path), ``"c"`` (PyTensor's C virtual machine, mode "CVM") or ``"numba"``.
+A *backend* is a compile mode: ``"jax"`` (PyTensor's JAX linker, the GPU
+path), ``"c"`` (the C virtual machine, mode "CVM") or ``"numba"``.  The
+default backend (``DEFAULT_BACKEND``, used where ``backend=None``) is
+``"jax"`` under PyTensor and ``"c"`` under Aesara.
+
+Aesara (frozen since 2024; numpy < 2, scipy <= 1.12, numba < 0.59) supports
+less: its JAX backend has no working translation of Scan, forward or
+gradient, so ``backend="jax"`` refuses every graph with a scan (every
+rollout) with a ValueError before compiling (``check_supported``); C and
+Numba work (Numba compiles slowly).
 """
 
 from __future__ import annotations
@@ -22,22 +30,47 @@ if GRAPH_LIBRARY not in ("pytensor", "aesara"):
 if GRAPH_LIBRARY == "pytensor":
     import pytensor as _lib
     import pytensor.tensor as pt
+    from pytensor.compile.aliasing import add_supervisor_to_fgraph as _add_supervisor
+    from pytensor.compile.io import In as _In
     from pytensor.compile.mode import Mode
     from pytensor.graph.basic import Constant, Variable
+    from pytensor.graph.fg import FunctionGraph as _FunctionGraph
     from pytensor.graph.traversal import applys_between, graph_inputs, toposort
     from pytensor.printing import debugprint
     from pytensor.scan.op import Scan
+
+    def _scan(fn, **kwargs):
+        return _lib.scan(fn, return_list=True, return_updates=False, **kwargs)
+
+    def _protect_inputs(fgraph):
+        _add_supervisor(fgraph, [_In(v) for v in fgraph.inputs])
+
+    DEFAULT_BACKEND = "jax"
 else:  # pragma: no cover - exercised by the Aesara lane only
     import aesara as _lib
     import aesara.tensor as pt
+    from aesara.compile.function.types import Supervisor as _Supervisor
     from aesara.compile.mode import Mode
     from aesara.graph.basic import Constant, Variable, applys_between, graph_inputs
     from aesara.graph.basic import io_toposort as _io_toposort
+    from aesara.graph.fg import FunctionGraph as _FunctionGraph
     from aesara.printing import debugprint
     from aesara.scan.op import Scan
 
     def toposort(outputs):
-        return _io_toposort([], outputs)
+        return _io_toposort([], list(outputs))
+
+    def _scan(fn, **kwargs):
+        # Aesara's scan returns (outputs, updates) and has no return_updates.
+        outputs, updates = _lib.scan(fn, return_list=True, **kwargs)
+        if updates:
+            raise NotImplementedError("symphys scans have no updates (random streams, shared state)")
+        return outputs
+
+    def _protect_inputs(fgraph):
+        fgraph.attach_feature(_Supervisor(fgraph.inputs))
+
+    DEFAULT_BACKEND = "c"
 
 config = _lib.config
 # Tag traces cost ~25% of ``grad`` time on the engine's graphs (DESIGN.md).
@@ -85,7 +118,16 @@ def float_context(dtype: str):
     return config.change_flags(floatX=dtype)
 
 
-def make_mode(backend: str = "jax") -> Mode:
+def resolve_backend(backend: str | None) -> str:
+    """``backend``, or the graph library's default for None; ValueError if unknown."""
+    if backend is None:
+        return DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    return backend
+
+
+def make_mode(backend: str | None = None) -> Mode:
     """Compile mode for ``backend``; the same mode is used for every scan.
 
     JAX runs with the ``fast_compile`` rewrites: the rewriter, not code
@@ -93,8 +135,10 @@ def make_mode(backend: str = "jax") -> Mode:
     C and Numba need the full ``fast_run`` rewrites (fusion, in-place) to be
     fast at run time.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    backend = resolve_backend(backend)
+    missing = _missing_module(backend)
+    if missing:
+        raise ValueError(f"backend={backend!r} is not available: {missing}")
     if backend == "jax":
         configure_jax()
         return Mode(linker="jax", optimizer="fast_compile")
@@ -103,22 +147,71 @@ def make_mode(backend: str = "jax") -> Mode:
     return Mode(linker="numba", optimizer="fast_run")
 
 
+def _scan_names(outputs) -> list:
+    """Names of the Scans in ``outputs``' graph, inner graphs included."""
+    found, seen = [], set()
+    stack = [list(outputs)]
+    while stack:
+        for node in toposort(stack.pop()):
+            if isinstance(node.op, Scan) and id(node.op) not in seen:
+                seen.add(id(node.op))
+                found.append(node.op.name or "scan")
+                stack.append(list(node.op.inner_outputs))
+    return found
+
+
+def _missing_module(backend: str) -> str | None:
+    import importlib.util
+
+    module = {"jax": "jax", "numba": "numba"}.get(backend)
+    if module is not None and importlib.util.find_spec(module) is None:
+        return f"{module} is not installed"
+    return None
+
+
+_AESARA_JAX_SCAN = ("Aesara's JAX backend has no working Scan translation (its forward one reads "
+                    "Scan.inputs, which Aesara renamed, and it has none for a scan's gradient)")
+
+
+def backend_unavailable(backend: str, scans: bool = True) -> str | None:
+    """Why ``backend`` cannot compile graphs here (with scans, i.e. rollouts, if
+    ``scans``) under the selected graph library; None when it can."""
+    backend = resolve_backend(backend)
+    if GRAPH_LIBRARY == "aesara" and backend == "jax" and scans:
+        return _AESARA_JAX_SCAN
+    return _missing_module(backend)
+
+
+def check_supported(outputs, backend: str | None) -> str:
+    """Resolve ``backend`` and refuse, before compiling, what the graph library cannot do.
+
+    Under Aesara, ``backend="jax"`` cannot compile scans: Aesara 2.9's JAX
+    translation of Scan is broken (it reads ``Scan.inputs``, which Aesara
+    renamed ``inner_inputs``, and needs a static length), and it has no
+    translation of a scan's gradient at all (the mit-mot outputs of gradient
+    scans were never implemented).  Every rollout is a scan, so such graphs
+    raise a ValueError here instead of an AttributeError deep in the
+    compiler; graphs without scans (e.g. a network alone) compile.
+    """
+    backend = resolve_backend(backend)
+    if GRAPH_LIBRARY == "aesara" and backend == "jax":
+        names = _scan_names(outputs)
+        if names:
+            gradients = sorted({n for n in names if n.startswith(("grad_of_", "rop_of_"))})
+            what = (f"gradients through scan ({', '.join(gradients)})" if gradients
+                    else f"scans ({', '.join(sorted(set(names)))}; every rollout is one)")
+            raise ValueError(
+                f"backend='jax' cannot compile {what} with SYMPHYS_GRAPH=aesara: {_AESARA_JAX_SCAN}. "
+                "Use backend='c' (the default under Aesara) or 'numba', or PyTensor "
+                "(SYMPHYS_GRAPH=pytensor) for JAX.")
+    return backend
+
+
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
          mode=None, name=None):
-    """``scan`` returning only its outputs (no updates dictionary)."""
-    out = _lib.scan(
-        fn,
-        sequences=sequences,
-        outputs_info=outputs_info,
-        non_sequences=non_sequences,
-        n_steps=n_steps,
-        mode=mode,
-        name=name,
-        strict=False,
-        return_list=True,
-        return_updates=False,
-    )
-    return out
+    """``scan`` returning only the list of its outputs (no updates dictionary)."""
+    return _scan(fn, sequences=sequences, outputs_info=outputs_info, non_sequences=non_sequences,
+                 n_steps=n_steps, mode=mode, name=name, strict=False)
 
 
 def scan_name(name: str, dtype: str) -> str:
@@ -179,9 +272,9 @@ def retarget_scans(outputs, backend: str):
 def rewrite_graph(outputs, mode: Mode) -> list:
     """Copies of ``outputs`` after ``mode``'s rewrites, as a compile would apply them (no code)."""
     inputs = [v for v in graph_inputs(outputs) if v.owner is None and not is_constant(v)]
-    fgraph = _lib.graph.fg.FunctionGraph(inputs, outputs, clone=True)
+    fgraph = _FunctionGraph(inputs, outputs, clone=True)
     # The Supervisor keeps in-place rewrites from destroying the inputs, as in a real compile.
-    _lib.compile.aliasing.add_supervisor_to_fgraph(fgraph, [_lib.compile.io.In(v) for v in fgraph.inputs])
+    _protect_inputs(fgraph)
     mode.optimizer.rewrite(fgraph)
     return list(fgraph.outputs)
 
@@ -265,7 +358,8 @@ def is_constant(x) -> bool:
 
 
 __all__ = [
-    "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "pt", "Mode", "Variable", "Constant", "Scan",
+    "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "DEFAULT_BACKEND",
+    "resolve_backend", "check_supported", "backend_unavailable", "pt", "Mode", "Variable", "Constant", "Scan",
     "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "stop_gradient",
     "zero_grad", "function",
     "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "rewrite_graph", "count_nodes",

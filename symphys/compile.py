@@ -108,12 +108,17 @@ def _cache_path(inputs, outputs, backend):
     folder = cache_dir()
     if folder is None:
         return None
-    import jax
+    import importlib.metadata
+
     import numpy
 
     from . import __version__
 
-    versions = f"{__version__}|{B.GRAPH_LIBRARY}{B.LIBRARY_VERSION}|jax{jax.__version__}|np{numpy.__version__}"
+    try:
+        jax_version = importlib.metadata.version("jax")
+    except importlib.metadata.PackageNotFoundError:  # the Aesara environment has no JAX
+        jax_version = None
+    versions = f"{__version__}|{B.GRAPH_LIBRARY}{B.LIBRARY_VERSION}|jax{jax_version}|np{numpy.__version__}"
     key = hashlib.sha256(
         f"{versions}|{backend}|{B.graph_fingerprint(inputs, outputs)}".encode()).hexdigest()[:32]
     return os.path.join(folder, f"{backend}-{key}.pkl")
@@ -179,12 +184,13 @@ def _evict(folder: str, limit: int) -> None:
 class CompiledFunction:
     """A compiled graph: call with the exposed inputs, get numpy outputs."""
 
-    def __init__(self, inputs, outputs, backend="jax"):
-        self.backend = backend
-        self.mode = B.make_mode(backend)
+    def __init__(self, inputs, outputs, backend=None):
         in_leaves, _ = _flatten(inputs)
         out_leaves, self._rebuild = _flatten(outputs)
         out_leaves = [B.pt.as_tensor_variable(o) for o in out_leaves]
+        # None: the graph library's default; refuses what the library cannot compile.
+        self.backend = backend = B.check_supported(out_leaves, backend)
+        self.mode = B.make_mode(backend)
         self.inputs = in_leaves
         exposed = set(in_leaves)
         hidden, self.defaults = [], []
@@ -229,8 +235,10 @@ class CompiledFunction:
         return self._rebuild([np.asarray(o) for o in out])
 
 
-def compile(inputs, outputs, backend: str = "jax") -> CompiledFunction:  # noqa: A001
-    """Compile ``outputs`` as a function of ``inputs`` on ``backend``.
+def compile(inputs, outputs, backend: str | None = None) -> CompiledFunction:  # noqa: A001
+    """Compile ``outputs`` as a function of ``inputs`` on ``backend``
+    ("jax", "c" or "numba"; None: ``backend.DEFAULT_BACKEND``, "jax" under
+    PyTensor, "c" under Aesara).
 
     inputs: variables (or States/Params of them) to expose, in call order;
     every other input with a default (from symbolic_state/symbolic_params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import resolve_backend
 from .compile import CompiledFunction, symbolic_params, symbolic_state
 from .model import Model, Params, State
 from .rollout import _check_steps, check_finite, rollout
@@ -36,8 +37,9 @@ def _check_state(model: Model, state: State) -> int | None:
 
 
 def simulator(model: Model, steps: int, batch: int | None = None,
-              backend: str = "jax") -> CompiledFunction:
+              backend: str | None = None) -> CompiledFunction:
     """Compiled function (state, params) -> trajectory, cached per model and shape."""
+    backend = resolve_backend(backend)
     key = (model.fingerprint, steps, batch, backend)
     if key not in _CACHE:
         state = symbolic_state(model, batch)
@@ -48,7 +50,7 @@ def simulator(model: Model, steps: int, batch: int | None = None,
 
 
 def simulate(model: Model, state: State | None = None, steps: int = 100,
-             backend: str = "jax", params: Params | None = None,
+             backend: str | None = None, params: Params | None = None,
              check: bool = True) -> State:
     """Simulate ``steps`` steps numerically; returns the trajectory.
 

@@ -4,8 +4,21 @@ import numpy as np
 import pytest
 
 import symphys as sp
+from symphys import backend as B
 
 G = 9.81
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked ``backends(name, ...)`` where a named backend cannot
+    compile rollouts under the selected graph library, saying why."""
+    for item in items:
+        for mark in item.iter_markers("backends"):
+            for backend in mark.args:
+                reason = B.backend_unavailable(backend)
+                if reason:
+                    item.add_marker(pytest.mark.skip(
+                        reason=f"backend {backend!r} with SYMPHYS_GRAPH={B.GRAPH_LIBRARY}: {reason}"))
 
 
 def resting_scene(**solver):

@@ -62,7 +62,9 @@ def test_batch_with_contacts_and_joints_equals_separate_simulations(rng):
     assert np.ptp(batched[-1, :, 1, 0]) > 0.05  # the worlds really differ
 
 
-@pytest.mark.parametrize("backend", ["c", "numba"])
+@pytest.mark.aesara
+@pytest.mark.backends("jax")
+@pytest.mark.parametrize("backend", ["c", pytest.param("numba", marks=pytest.mark.backends("numba"))])
 def test_backends_agree_with_jax(backend):
     model = mixed_scene()
     reference = sp.simulate(model, steps=40, backend="jax")

@@ -50,6 +50,7 @@ def sliding_box():
     return model, fn, push
 
 
+@pytest.mark.aesara
 def test_gradient_wrt_initial_velocity_mass_friction_and_controls(sliding_box):
     model, fn, push = sliding_box
     v0 = model.initial_state().velocity
@@ -72,6 +73,7 @@ def test_gradient_wrt_initial_velocity_mass_friction_and_controls(sliding_box):
         assert_gradient_close(g_wrench[t, 0], numeric)
 
 
+@pytest.mark.aesara
 def test_gradient_of_free_spinning_body_wrt_angular_velocity():
     """Orientation after 0.5 s of torque-free tumbling (gyroscopic term)."""
     world = sp.World(dt=0.01, gravity=(0, 0, 0))
@@ -109,6 +111,7 @@ def pushed_box_gradients(model, push, **rollout_options):
     return sp.compile([wrench], [loss] + sp.grad(loss, [state.velocity, wrench]))(push)
 
 
+@pytest.mark.aesara
 def test_truncated_gradient_is_exact_inside_its_window_and_zero_before(sliding_box):
     """rollout(truncate_gradient=k) backpropagates through the last k steps only."""
     model, fn, push = sliding_box
@@ -122,6 +125,7 @@ def test_truncated_gradient_is_exact_inside_its_window_and_zero_before(sliding_b
     assert np.abs(d_wrench[-window:]).max() > 1e-5  # not trivially zero (the scale is dt^2 / m)
 
 
+@pytest.mark.aesara
 @pytest.mark.parametrize("window", [0, -3, 2.5, True])
 def test_truncate_gradient_must_be_a_positive_integer(sliding_box, window):
     model, _, _ = sliding_box

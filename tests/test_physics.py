@@ -17,6 +17,7 @@ def rotation_angle(q0, q1):
     return 2 * np.arccos(np.clip(np.abs(np.sum(q0 * q1, axis=-1)), 0, 1))
 
 
+@pytest.mark.aesara
 def test_free_fall_matches_semi_implicit_euler():
     dt, z0, vz0, steps = 0.01, 3.0, 2.0, 200
     world = sp.World(dt=dt)
@@ -29,6 +30,7 @@ def test_free_fall_matches_semi_implicit_euler():
     np.testing.assert_allclose(traj.velocity[:, 0, 2], vz0 - G * dt * n, atol=ATOL_FREE_FALL)
 
 
+@pytest.mark.aesara
 @pytest.mark.parametrize("method", ["jacobi", "gauss_seidel"])
 def test_resting_bodies_stay_put(method):
     model = resting_scene(method=method)
@@ -46,7 +48,7 @@ def test_resting_bodies_stay_put(method):
     np.testing.assert_allclose(sink[0], G / omega**2, rtol=1e-3)
 
 
-@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel"])
+@pytest.mark.parametrize("method", [pytest.param("jacobi", marks=pytest.mark.aesara), "gauss_seidel"])
 def test_sliding_box_stopping_distance(method):
     v0, mu = 2.0, 0.5
     world = sp.World(dt=0.01, method=method)
@@ -77,6 +79,7 @@ def test_sliding_ball_starts_rolling_at_five_sevenths():
     np.testing.assert_allclose(traj.angular_velocity[-1, 0, 1], 5 / 7 * 3.0 / 0.2, rtol=2e-3)
 
 
+@pytest.mark.aesara
 def test_bounce_height_scales_with_restitution_squared():
     e, h0 = 0.5, 1.0
     world = sp.World(dt=0.001)
@@ -89,6 +92,7 @@ def test_bounce_height_scales_with_restitution_squared():
     np.testing.assert_allclose(apex, e**2 * h0, rtol=0.05)
 
 
+@pytest.mark.aesara
 def test_free_rigid_body_conserves_momentum_and_energy():
     """A spinning box in free flight: linear and angular momentum are
     conserved; kinetic energy stays within first-order integration error."""
@@ -114,6 +118,7 @@ def test_free_rigid_body_conserves_momentum_and_energy():
     np.testing.assert_allclose(np.linalg.norm(traj.orientation[:, 0], axis=-1), 1.0, atol=1e-12)
 
 
+@pytest.mark.aesara
 def test_non_finite_simulation_names_step_and_body():
     world = sp.World(dt=0.01, gravity=(0, 0, 0))
     world.add_sphere(radius=0.1, name="calm")
