@@ -47,10 +47,10 @@ class Result:
 class BallProblem:
     """Compiled rollouts of the ball: residuals, their Jacobian, batched losses."""
 
-    def __init__(self, backend: str = "jax", dt: float = 0.01, cma_batch: int = 10):
+    def __init__(self, backend: str | None = None, dt: float = 0.01, cma_batch: int = 10):
         self.model = build_model(dt)
         self.steps = int(round(DURATION / dt))
-        self.backend = backend
+        self.backend = backend = sp.backend.resolve_backend(backend)  # None: the graph library's default
         start = time.perf_counter()
         # Residual r(u) = [p_T - target, v_T, R w_T] (9,) of the initial velocity u (6,).
         # Its Jacobian comes from one reverse pass over a batch of 9 copies:
@@ -120,11 +120,45 @@ def solved(residual) -> bool:
     return position < POSITION_TOLERANCE and speed < SPEED_TOLERANCE
 
 
+def least_squares_with_callback(fun, x0, jac, callback, **options):
+    """scipy.optimize.least_squares with its ``callback`` (scipy >= 1.16), also on older scipy.
+
+    The Aesara environment pins scipy <= 1.12, which has no callback.  There,
+    as scipy 1.16's dogbox does, the callback runs once per accepted step,
+    when the Jacobian at the new point has been evaluated, and the
+    optimization stops where it raises StopIteration (status -2).
+    """
+    import inspect
+
+    import scipy.optimize
+
+    if "callback" in inspect.signature(scipy.optimize.least_squares).parameters:
+        return scipy.optimize.least_squares(fun, x0, jac=jac, callback=callback, **options)
+    calls = [0]
+
+    class Halt(Exception):
+        pass
+
+    def jac_then_callback(x, *args):
+        value = jac(x)
+        calls[0] += 1
+        if calls[0] > 1:  # the first Jacobian is the start's, before any iteration
+            try:
+                callback(scipy.optimize.OptimizeResult(x=np.copy(x), fun=fun(x)))
+            except StopIteration:
+                raise Halt(np.copy(x)) from None
+        return value
+
+    try:
+        return scipy.optimize.least_squares(fun, x0, jac=jac_then_callback, **options)
+    except Halt as halt:
+        return scipy.optimize.OptimizeResult(x=halt.args[0], status=-2)
+
+
 def optimize_gradient(problem: BallProblem, u0, max_iterations: int = 88,
                       progress: bool = True) -> Result:
     """Gauss-Newton with a dogleg trust region (scipy's ``dogbox``) on the
     residuals, with the exact Jacobian from reverse mode through the rollout."""
-    import scipy.optimize
     from tqdm.auto import tqdm
 
     cache: dict = {}
@@ -152,10 +186,10 @@ def optimize_gradient(problem: BallProblem, u0, max_iterations: int = 88,
 
     start = time.perf_counter()
     try:
-        result = scipy.optimize.least_squares(
+        result = least_squares_with_callback(
             lambda u: evaluate(u)[0], np.asarray(u0, dtype=float),
-            jac=lambda u: evaluate(u)[1], method="dogbox", xtol=1e-15, ftol=1e-15,
-            gtol=1e-15, max_nfev=10 * max_iterations, callback=callback)
+            jac=lambda u: evaluate(u)[1], callback=callback, method="dogbox", xtol=1e-15, ftol=1e-15,
+            gtol=1e-15, max_nfev=10 * max_iterations)
     finally:
         bar.close()
     wall = time.perf_counter() - start
@@ -243,13 +277,13 @@ def report(results: list) -> str:
     return "\n".join(lines)
 
 
-def run(out_dir: str = "out/ball", backend: str = "jax", seed: int = 0,
+def run(out_dir: str = "out/ball", backend: str | None = None, seed: int = 0,
         progress: bool = True) -> list:
     """The whole experiment: both optimizers from the same start, table and plot."""
     import os
 
     os.makedirs(out_dir, exist_ok=True)
-    print(f"compiling the ball rollouts ({backend}) ...", flush=True)
+    print(f"compiling the ball rollouts ({sp.backend.resolve_backend(backend)}) ...", flush=True)
     problem = BallProblem(backend=backend)
     print(f"compiled in {problem.compile_seconds:.1f} s (shared by both methods)", flush=True)
     u0 = np.zeros(6)  # the ball starts at rest

@@ -11,7 +11,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ball = sub.add_parser("ball", help="the paper's ball experiment: gradients vs CMA-ES")
     ball.add_argument("--out", default="out/ball", help="folder for the plot")
-    ball.add_argument("--backend", default="jax", choices=["jax", "c", "numba"])
+    ball.add_argument("--backend", default=None, choices=["jax", "c", "numba"],
+                      help="default: jax under PyTensor, c under Aesara (SYMPHYS_GRAPH)")
     ball.add_argument("--seed", type=int, default=0, help="CMA-ES seed")
     ball.add_argument("--no-progress", action="store_true")
     arm = sub.add_parser("arm", help="the 4-DOF arm: fixed-target reaching; a global reaching policy")

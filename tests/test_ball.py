@@ -5,12 +5,10 @@ the same experiment runs on Aesara's C backend and must find the same
 optimized throw as PyTensor (tests/data/ball_reference.npz).
 """
 
-import inspect
 import pathlib
 
 import numpy as np
 import pytest
-import scipy.optimize
 
 import symphys as sp
 from models import ball
@@ -29,44 +27,10 @@ def problem():
     return ball.BallProblem(cma_batch=10, backend=sp.backend.DEFAULT_BACKEND)
 
 
-_LEAST_SQUARES = scipy.optimize.least_squares
-
-
-def _least_squares_with_callback(fun, x0, jac, callback=None, **options):
-    """scipy.optimize.least_squares with scipy 1.16's ``callback`` on older scipy.
-
-    The Aesara environment has scipy <= 1.12 (Aesara's pin), which has no
-    callback; ball.optimize_gradient stops through it.  Like scipy 1.16's
-    dogbox, call it once per accepted step, when the Jacobian at the new
-    point has been evaluated, and stop where it raises StopIteration.
-    """
-    calls = [0]
-
-    class Halt(Exception):
-        pass
-
-    def jac_then_callback(x, *args):
-        value = jac(x)
-        calls[0] += 1
-        if calls[0] > 1:  # the first Jacobian is the start's, before any iteration
-            try:
-                callback(scipy.optimize.OptimizeResult(x=np.copy(x), fun=fun(x)))
-            except StopIteration:
-                raise Halt(np.copy(x)) from None
-        return value
-
-    try:
-        return _LEAST_SQUARES(fun, x0, jac=jac_then_callback, **options)
-    except Halt as halt:
-        return scipy.optimize.OptimizeResult(x=halt.args[0], status=-2)
-
-
 @pytest.fixture(scope="module")
 def gradient_result(problem):
-    with pytest.MonkeyPatch.context() as patch:
-        if "callback" not in inspect.signature(scipy.optimize.least_squares).parameters:
-            patch.setattr(scipy.optimize, "least_squares", _least_squares_with_callback)
-        return ball.optimize_gradient(problem, np.zeros(6), progress=False)
+    # On Aesara's scipy (<= 1.12) ball.least_squares_with_callback emulates scipy 1.16's callback.
+    return ball.optimize_gradient(problem, np.zeros(6), progress=False)
 
 
 def test_jacobian_matches_finite_differences(problem):
