@@ -154,17 +154,7 @@ def train_cmaes(task: FixedTargetTask, evaluations: int = 150, sigma0: float = 0
     import cma
     from tqdm.auto import tqdm
 
-    shapes = [w.shape for w in task.weights0]
-    flat0 = np.concatenate([w.ravel() for w in task.weights0])
-
-    def unflatten(x):
-        out, i = [], 0
-        for shape in shapes:
-            size = int(np.prod(shape))
-            out.append(x[i:i + size].reshape(shape))
-            i += size
-        return out
-
+    flat0, unflatten = nn.flatten_weights(task.weights0)
     strategy = cma.CMAEvolutionStrategy(flat0, sigma0, {"seed": seed + 1, "verbose": -9,
                                                         "CMA_diagonal": True})
     history, best, used = [], (np.inf, np.inf), 0

@@ -23,7 +23,6 @@ Choices (measured, benchmarks/RESULTS.md):
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 
@@ -179,22 +178,13 @@ class TrainingLog:
 
 def save_checkpoint(path: str, net: nn.MLP, weights, log: TrainingLog, extra: dict | None = None) -> None:
     """Weights and training log in one .npz (about 140 kB for 17.7k float64 weights)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    meta = dict(sizes=list(net.sizes), log=dataclasses.asdict(log), **(extra or {}))
-    temporary = f"{path}.tmp.npz"
-    np.savez(temporary, *weights, meta=json.dumps(meta))
-    os.replace(temporary, path)
+    nn.save_weights(path, weights, dict(sizes=list(net.sizes), log=dataclasses.asdict(log), **(extra or {})))
 
 
 def load_checkpoint(path: str = CHECKPOINT):
     """(network, weights, metadata) from a checkpoint written by save_checkpoint."""
-    if not os.path.exists(path):
-        raise ValueError(f"checkpoint: no file at {path!r}; train one with `symphys arm train`")
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        weights = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
-    net = nn.MLP(tuple(meta["sizes"]), activation="relu")
-    return net, weights, meta
+    weights, meta = nn.load_weights(path, "train one with `symphys arm train`")
+    return nn.MLP(tuple(meta["sizes"]), activation="relu"), weights, meta
 
 
 def train_backprop(task: ReachTask, updates: int = 1000, learning_rate: float = 1e-2, clip: float = 1.0,
@@ -263,13 +253,8 @@ def train_cmaes(task: ReachTask, evaluations: int, sigma0: float = 0.05, seed: i
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    shapes = [w.shape for w in task.weights0]
-    sizes = [int(np.prod(s)) for s in shapes]
-
-    def unflatten(x):
-        return [part.reshape(shape) for part, shape in zip(np.split(np.asarray(x), np.cumsum(sizes)[:-1]), shapes)]
-
-    strategy = cma.CMAEvolutionStrategy(np.concatenate([w.ravel() for w in task.weights0]), sigma0,
+    flat0, unflatten = nn.flatten_weights(task.weights0)
+    strategy = cma.CMAEvolutionStrategy(flat0, sigma0,
                                         {"seed": seed, "verbose": -9, "CMA_diagonal": True})
     log = TrainingLog("CMA-ES (diagonal)")
     start = time.perf_counter()

@@ -27,16 +27,18 @@ def main(args) -> int:
                                                      checkpoint=checkpoint, progress=progress)
         print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
               f"{log.best_velocity:.3f} m/s at rollout {log.best_evaluation + 1}")
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log.velocity)
-        return _evaluate(task, best, args.out)
+        baseline = quadruped_gait.trot_velocity()
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log.velocity, baseline)
+        return _evaluate(task, best, args.out, baseline)
     if args.task == "eval":
         net, weights, meta = quadruped_gait.load_checkpoint(checkpoint)
         task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False)
         log = meta["log"]
         print(f"{checkpoint}: {net.n_parameters:,} weights, {log['evaluations']} rollouts, "
               f"{log['wall_seconds'] / 60:.1f} min of training")
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log["velocity"])
-        return _evaluate(task, weights, args.out)
+        baseline = quadruped_gait.trot_velocity()
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log["velocity"], baseline)
+        return _evaluate(task, weights, args.out, baseline)
     if args.task == "cmaes":
         task = quadruped_gait.GaitTask(seed=args.seed, training=False)
         weights, log = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
@@ -50,12 +52,11 @@ def main(args) -> int:
     return 2
 
 
-def _evaluate(task, weights, out: str) -> int:
-    """Trained gait vs the hand-tuned trot over 8 s; writes the gait's trajectory, HTML and GIF."""
+def _evaluate(task, weights, out: str, baseline: float) -> int:
+    """Trained gait vs the hand-tuned trot (baseline m/s) over 8 s; writes the gait's trajectory, HTML and GIF."""
     from symphys import viewer
 
     velocity, position, orientation = task.rollout(weights)
-    baseline = quadruped_gait.trot_velocity()
     ratio = velocity / baseline if baseline > 0 else float("inf")
     print(f"mean forward velocity over {task.duration:g} s: trained gait {velocity:.3f} m/s, hand-tuned trot "
           f"{baseline:.3f} m/s ({ratio:.2f}x)")
@@ -67,7 +68,7 @@ def _evaluate(task, weights, out: str) -> int:
     return 0
 
 
-def _plot_learning_curve(path: str, velocity) -> None:
+def _plot_learning_curve(path: str, velocity, baseline: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -77,7 +78,7 @@ def _plot_learning_curve(path: str, velocity) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(np.arange(1, len(velocity) + 1), velocity, lw=0.8, label="rollout")
     ax.plot(np.arange(1, len(velocity) + 1), np.maximum.accumulate(velocity), lw=1.5, label="best so far")
-    ax.axhline(quadruped_gait.trot_velocity(), color="k", ls="--", lw=1, label="hand-tuned trot")
+    ax.axhline(baseline, color="k", ls="--", lw=1, label="hand-tuned trot")
     ax.set_xlabel("model evaluation (8 s rollout with gradient)")
     ax.set_ylabel("mean forward velocity (m/s)")
     ax.legend(frameon=False)

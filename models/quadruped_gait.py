@@ -30,7 +30,6 @@ Choices (measured, benchmarks/RESULTS.md "Quadruped"):
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 
@@ -188,20 +187,12 @@ class TrainingLog:
 
 
 def save_checkpoint(path: str, net: GaitNetwork, weights, log: TrainingLog, extra: dict | None = None) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    meta = dict(hidden=list(net.hidden), log=dataclasses.asdict(log), **(extra or {}))
-    temporary = f"{path}.tmp.npz"
-    np.savez(temporary, *weights, meta=json.dumps(meta))
-    os.replace(temporary, path)
+    nn.save_weights(path, weights, dict(hidden=list(net.hidden), log=dataclasses.asdict(log), **(extra or {})))
 
 
 def load_checkpoint(path: str = CHECKPOINT):
     """(network, weights, metadata)."""
-    if not os.path.exists(path):
-        raise ValueError(f"checkpoint: no file at {path!r}; train one with `symphys quadruped train`")
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        weights = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
+    weights, meta = nn.load_weights(path, "train one with `symphys quadruped train`")
     return GaitNetwork(tuple(meta["hidden"])), weights, meta
 
 
@@ -266,13 +257,8 @@ def train_cmaes(task: GaitTask, evaluations: int = 500, sigma0: float = 0.02, se
     import cma
     from tqdm.auto import tqdm
 
-    shapes = [w.shape for w in task.weights0]
-    sizes = [int(np.prod(s)) for s in shapes]
-
-    def unflatten(x):
-        return [part.reshape(shape) for part, shape in zip(np.split(np.asarray(x), np.cumsum(sizes)[:-1]), shapes)]
-
-    strategy = cma.CMAEvolutionStrategy(np.concatenate([w.ravel() for w in task.weights0]), sigma0,
+    flat0, unflatten = nn.flatten_weights(task.weights0)
+    strategy = cma.CMAEvolutionStrategy(flat0, sigma0,
                                         {"seed": seed, "verbose": -9, "CMA_diagonal": True})
     log = TrainingLog("CMA-ES (diagonal)")
     start = time.perf_counter()

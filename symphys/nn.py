@@ -89,3 +89,41 @@ def gradient_decay(x, alpha: float):
     long horizons (alpha ~0.95 in the original engine).
     """
     return alpha * x + (1.0 - alpha) * zero_grad(x)
+
+
+def flatten_weights(weights):
+    """(one vector of all weights, function mapping such a vector back to arrays of the same shapes).
+
+    For optimizers that see one vector, such as CMA-ES.
+    """
+    shapes = [np.shape(w) for w in weights]
+    ends = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+
+    def unflatten(vector):
+        return [part.reshape(shape) for part, shape in zip(np.split(np.asarray(vector), ends), shapes)]
+
+    return np.concatenate([np.ravel(w) for w in weights]), unflatten
+
+
+def save_weights(path: str, weights, meta: dict) -> None:
+    """Weights and JSON-able metadata in one .npz, written atomically (a crash leaves the old file)."""
+    import json
+    import os
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = f"{path}.tmp.npz"
+    np.savez(temporary, *weights, meta=json.dumps(meta))
+    os.replace(temporary, path)
+
+
+def load_weights(path: str, how_to_make: str = "") -> tuple[list, dict]:
+    """(weights, metadata) from a file written by save_weights; ValueError naming the path if absent."""
+    import json
+    import os
+
+    if not os.path.exists(path):
+        raise ValueError(f"checkpoint: no file at {path!r}{'; ' + how_to_make if how_to_make else ''}")
+    with np.load(path) as data:
+        meta = json.loads(str(data["meta"]))
+        weights = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
+    return weights, meta

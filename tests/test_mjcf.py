@@ -55,15 +55,20 @@ def test_arm_xml_is_the_python_arm():
     assert loaded.fingerprint == python.fingerprint
 
 
+def twin_trajectories(models, steps, controls):
+    """[(positions, orientations)] of each model's rollout under the same controls."""
+    out = []
+    for model in models:
+        _, traj = sp.rollout(model, model.initial_state(), steps, controls=controls)
+        out.append(sp.compile([], [traj.position, traj.orientation])())
+    return out
+
+
 @pytest.fixture(scope="module")
 def arm_trajectories():
     t = np.arange(ARM_STEPS)[:, None] * arm.DT
     controls = np.array([1.0, 0.8, -1.2, -0.6]) * np.sin(np.pi * t / (ARM_STEPS * arm.DT))  # rad
-    out = []
-    for model in (arm.build_model(), sp.load_mjcf(ARM_XML).build()):
-        _, traj = sp.rollout(model, model.initial_state(), ARM_STEPS, controls=controls)
-        out.append(sp.compile([], [traj.position, traj.orientation])())
-    return out
+    return twin_trajectories((arm.build_model(), sp.load_mjcf(ARM_XML).build()), ARM_STEPS, controls)
 
 
 def test_arm_xml_simulates_like_the_python_arm(arm_trajectories):
@@ -98,11 +103,8 @@ def test_quadruped_xml_is_the_python_quadruped():
 @pytest.fixture(scope="module")
 def quadruped_trajectories():
     controls = quadruped.trot(np.arange(QUADRUPED_STEPS) * quadruped.DT)  # rad
-    out = []
-    for model in (quadruped.build_model(), sp.load_mjcf(QUADRUPED_XML).build()):
-        _, traj = sp.rollout(model, model.initial_state(), QUADRUPED_STEPS, controls=controls)
-        out.append(sp.compile([], [traj.position, traj.orientation])())
-    return out
+    return twin_trajectories((quadruped.build_model(), sp.load_mjcf(QUADRUPED_XML).build()), QUADRUPED_STEPS,
+                             controls)
 
 
 def test_quadruped_xml_simulates_like_the_python_quadruped(quadruped_trajectories):
