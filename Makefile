@@ -20,7 +20,7 @@ AESARA_STAMP := $(AESARA_VENV)/.installed-stamp
 AESARA_TEST_FILES = $(shell grep -l "pytest.mark.aesara" tests/test_*.py)
 export AESARA_FLAGS ?= base_compiledir=$(CURDIR)/.cache/aesara
 
-.PHONY: venv venv-aesara test-aesara demo test notebooks test-slow test-all bench arm-train arm-eval arm-cmaes view gpu-wheels lint clean
+.PHONY: venv venv-aesara test-aesara demo test notebooks test-slow test-all bench bench-core arm-train arm-eval arm-cmaes view gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -68,7 +68,20 @@ test-slow: venv
 test-all: venv
 	$(PYTEST) -n 2
 
-bench: venv
+# The paper's timing table beside MuJoCo, MJX and Brax in one run, and the scaling curves
+# (~30 min on 2 cores; writes benchmarks/RESULTS.md and the plots).  Needs the [bench] extra.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/timing_table.py --peers --short-steps 50
+	$(BIN)/python benchmarks/scaling.py
+
+# The core engine's graph sizes, cold/warm compiles and run times on every backend (Numba's cold
+# compile alone takes ~9 min).
+bench-core: venv
 	$(BIN)/python benchmarks/bench_core.py
 
 # The arm's global reaching policy: train (about 45 min on 2 cores; writes

@@ -28,10 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = 1000
 
 
-def boxes_model(n_boxes=8):
+def boxes_model(n_boxes=8, dtype="float64"):
     import symphys as sp
 
-    world = sp.World(dt=0.01)
+    world = sp.World(dt=0.01, dtype=dtype)
     world.add_ground(friction=0.8)
     for i in range(n_boxes):
         world.add_box(half_extents=(0.1, 0.1, 0.1), mass=1.0,

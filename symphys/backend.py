@@ -109,6 +109,21 @@ def configure_jax() -> None:
     _jax_configured = True
 
 
+def jax_float64_lost() -> bool:
+    """True if JAX's float64 is off in this process although symphys turned it on.
+
+    PyTensor's JAX dispatch turns it off for the whole process when first
+    imported under floatX=float32, i.e. when the process's first JAX function
+    is a float32 model; float64 graphs would then run in float32 silently.
+    (Turning it back on breaks float32 models with joints: their scan carries
+    pick up float64.)
+    """
+    import sys
+
+    jax = sys.modules.get("jax")
+    return _jax_configured and jax is not None and not jax.config.jax_enable_x64
+
+
 def float_context(dtype: str):
     """Context in which Python float literals in graphs get ``dtype``.
 

@@ -211,6 +211,11 @@ class CompiledFunction:
         # Rewrites, scan retargeting and JAX tracing (at the first call) all
         # create literals: give them the graph's float type.
         self.float_type = "float32" if float_types == {"float32"} else "float64"
+        if backend == "jax" and self.float_type == "float64" and B.jax_float64_lost():
+            raise RuntimeError(
+                "backend='jax': this process ran a float32 model first, and the graph library then turned "
+                "JAX's float64 off for the whole process; this float64 graph would run in float32. "
+                "Run float32 and float64 models in separate processes (or the float64 ones first).")
         start = time.perf_counter()
         with B.float_context(self.float_type):
             out_leaves = B.retarget_scans(out_leaves, backend)

@@ -1,0 +1,255 @@
+"""Peer engines on the timing-table quadruped: MuJoCo C, MuJoCo MJX and Brax.
+
+The same MJCF file as symphys's timing table (``models/timing_quadruped.xml``),
+dt 0.01 s, 1,000 steps (10 s), float32 for the JAX engines, the same dense
+controller (81 inputs -> 16 servo targets, no biases; 0.5 tanh outputs) reading
+81 sensors of the same kind from each engine's own state (joint angles and
+speeds, torso height, rotation, linear and angular velocity, feet positions
+relative to the torso and heights, two clocks, a constant 1), the same loss
+(distance the torso travels along x, mean over the batch) and its gradient
+with respect to every weight.  MuJoCo C has no gradient: forward only, the
+controller in numpy.  MJX runs 1 solver iteration and 1 line-search
+iteration: its solver loop with more iterations is a while loop that JAX
+cannot reverse-differentiate (PEERS.md).
+
+Needs the ``[bench]`` extra (brax, mujoco-mjx); a missing engine is skipped
+with its reason.
+
+    python benchmarks/peers.py --batches 1 128
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from timing_table import CONTROLLERS, FEET, MODEL_FILE, STEPS, TARGET_SCALE, init_weights, n_weights  # noqa: E402
+
+JOINTS = 16
+ENGINES = ("mujoco", "mjx", "brax")
+
+
+def _mj_model():
+    import mujoco
+
+    return mujoco.MjModel.from_xml_path(MODEL_FILE)
+
+
+def _body_ids(m):
+    import mujoco
+
+    return (mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "torso"),
+            [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, name) for name in FEET])
+
+
+def features(xp, qpos, qvel, xpos, torso_rot, foot_vel, torso, feet, time_s):
+    """81 sensors (the same kinds as timing_table.sensors); xp is numpy or jax.numpy."""
+    relative = (xpos[feet] - xpos[torso]).reshape(-1)
+    w = 2 * np.pi * time_s
+    return xp.concatenate([
+        qpos[7:7 + JOINTS], qvel[6:6 + JOINTS], qpos[2:3], torso_rot.reshape(-1), qvel[0:3], qvel[3:6],
+        relative, foot_vel.reshape(-1), xpos[feet, 2],
+        xp.stack([xp.sin(1.5 * w), xp.cos(1.5 * w), xp.sin(3 * w), xp.cos(3 * w)]), xp.ones(1)])
+
+
+def controller(xp, weights, x):
+    for i, w in enumerate(weights):
+        x = x @ w
+        x = xp.maximum(x, 0.0) if i < len(weights) - 1 else TARGET_SCALE * xp.tanh(x)
+    return x
+
+
+# -- MuJoCo C (forward only) -------------------------------------------------
+def mujoco_forward(weights, batch: int, steps: int):
+    import mujoco
+
+    m = _mj_model()
+    torso, feet = _body_ids(m)
+    datas = [mujoco.MjData(m) for _ in range(batch)]
+    weights = [np.asarray(w, dtype=np.float64) for w in weights]
+    start_x = [d.qpos[0] for d in datas]
+    for t in range(steps):
+        for d in datas:
+            foot_vel = np.stack([d.cvel[f, 3:] for f in feet])  # velocity-ish sensor (com-based, cheap)
+            x = features(np, d.qpos, d.qvel, d.xpos, d.xmat[torso], foot_vel, torso, feet, t * m.opt.timestep)
+            d.ctrl[:] = controller(np, weights, x)
+            mujoco.mj_step(m, d)
+    return float(np.mean([d.qpos[0] - x0 for d, x0 in zip(datas, start_x)]))
+
+
+# -- MJX -------------------------------------------------------------------
+def mjx_function(batch: int, steps: int, gradient: bool):
+    import jax
+    import jax.numpy as jnp
+    import mujoco
+    from mujoco import mjx
+
+    m = _mj_model()
+    m.opt.iterations = 1
+    m.opt.ls_iterations = 1
+    torso, feet = _body_ids(m)
+    mx = mjx.put_model(m)
+    d0 = mjx.put_data(m, mujoco.MjData(m))
+    dt = m.opt.timestep
+
+    def rollout(weights):
+        def one(d, t):
+            foot_vel = d.cvel[jnp.array(feet), 3:]
+            x = features(jnp, d.qpos, d.qvel, d.xpos, d.xmat[torso], foot_vel, torso, jnp.array(feet), t * dt)
+            d = d.replace(ctrl=controller(jnp, weights, x))
+            return mjx.step(mx, d), None
+
+        final, _ = jax.lax.scan(one, d0, jnp.arange(steps, dtype=jnp.float32))
+        return final.qpos[0] - d0.qpos[0]
+
+    def loss(weights):
+        if batch == 1:
+            return rollout(weights)
+        # The same start in every world: vmap over a batch axis of the weights' use.
+        return jnp.mean(jax.vmap(lambda _: rollout(weights))(jnp.arange(batch)))
+
+    return jax.jit(jax.value_and_grad(loss) if gradient else loss)
+
+
+# -- Brax (generalized pipeline) ---------------------------------------------
+def brax_function(batch: int, steps: int, gradient: bool):
+    import jax
+    import jax.numpy as jnp
+    import mujoco
+    from brax.generalized import pipeline
+    from brax.io import mjcf
+
+    m = _mj_model()
+    m.opt.integrator = mujoco.mjtIntegrator.mjINT_EULER  # the only integrator Brax takes
+    sys_ = mjcf.load_model(m)
+    torso, feet = _body_ids(m)
+    # Brax's link indices skip the world body.
+    torso_link, feet_links = torso - 1, jnp.array([f - 1 for f in feet])
+    dt = float(sys_.opt.timestep)
+
+    def rollout(weights):
+        state = pipeline.init(sys_, sys_.init_q, jnp.zeros(sys_.qd_size()))
+
+        def one(state, t):
+            rot = _quat_to_matrix(state.x.rot[torso_link])
+            x = features(jnp, state.q, state.qd, state.x.pos, rot, state.xd.vel[feet_links], torso_link,
+                         feet_links, t * dt)
+            return pipeline.step(sys_, state, controller(jnp, weights, x)), None
+
+        final, _ = jax.lax.scan(one, state, jnp.arange(steps, dtype=jnp.float32))
+        return final.q[0] - sys_.init_q[0]
+
+    def loss(weights):
+        if batch == 1:
+            return rollout(weights)
+        return jnp.mean(jax.vmap(lambda _: rollout(weights))(jnp.arange(batch)))
+
+    return jax.jit(jax.value_and_grad(loss) if gradient else loss)
+
+
+def _quat_to_matrix(q):
+    import jax.numpy as jnp
+
+    w, x, y, z = q
+    return jnp.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                      [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def measure(engine: str, controller_name: str, batch: int, gradient: bool, steps: int) -> dict:
+    sizes = CONTROLLERS[controller_name]
+    weights = init_weights(sizes, "float32")
+    row = dict(engine=engine, controller=controller_name, weights=n_weights(sizes), batch=batch,
+               gradient=gradient, steps=steps)
+    if engine == "mujoco":
+        start = time.perf_counter()
+        distance = mujoco_forward(weights, batch, steps)
+        run = time.perf_counter() - start
+        return dict(row, compile_s=0.0, run_s=run, seconds_per_10s=run * STEPS / steps, distance=distance,
+                    grad_norm=None, finite=bool(np.isfinite(distance)))
+    import jax
+
+    fn = (mjx_function if engine == "mjx" else brax_function)(batch, steps, gradient)
+    weights = [jax.numpy.asarray(w) for w in weights]
+    start = time.perf_counter()
+    out = jax.block_until_ready(fn(weights))
+    compile_s = time.perf_counter() - start
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        out = jax.block_until_ready(fn(weights))
+        best = min(best, time.perf_counter() - start)
+        if best > 10:
+            break
+    distance = float(out[0] if gradient else out)
+    grad_norm = float(np.sqrt(sum(float(np.sum(np.square(np.asarray(g)))) for g in out[1]))) if gradient else None
+    finite = bool(np.isfinite(distance) and (grad_norm is None or np.isfinite(grad_norm)))
+    return dict(row, compile_s=compile_s, run_s=best, seconds_per_10s=best * STEPS / steps, distance=distance,
+                grad_norm=grad_norm, finite=finite)
+
+
+def available(engine: str) -> str | None:
+    """None if the engine imports, else why not."""
+    try:
+        if engine == "mujoco":
+            import mujoco  # noqa: F401
+        elif engine == "mjx":
+            from mujoco import mjx  # noqa: F401
+        else:
+            import brax  # noqa: F401
+    except ImportError as error:
+        return f"{engine}: {error} (pip install -e '.[bench]')"
+    return None
+
+
+def plan(engines, batches, controllers, short_steps, steps=STEPS):
+    rows = []
+    for engine in engines:
+        for batch in batches:
+            for controller_name in controllers:
+                for gradient in ((False,) if engine == "mujoco" else (False, True)):
+                    rows.append((engine, controller_name, batch, gradient, short_steps if batch > 1 else steps))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 128])
+    parser.add_argument("--controllers", nargs="+", default=["small"], choices=list(CONTROLLERS))
+    parser.add_argument("--steps", type=int, default=STEPS, help="steps of the batch-1 rows (default 1,000)")
+    parser.add_argument("--short-steps", type=int, default=100, help="steps timed (then scaled) at batch > 1")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    from tqdm import tqdm
+
+    results, skipped = [], []
+    for engine in args.engines:
+        reason = available(engine)
+        if reason:
+            skipped.append(reason)
+            print("skipped:", reason, file=sys.stderr)
+    engines = [e for e in args.engines if available(e) is None]
+    try:
+        for engine, name, batch, gradient, steps in (bar := tqdm(plan(engines, args.batches, args.controllers,
+                                                                       args.short_steps, args.steps), desc="peers")):
+            bar.set_postfix_str(f"{engine} {name} B={batch} {'grad' if gradient else 'fwd'}")
+            results.append(measure(engine, name, batch, gradient, steps))
+            tqdm.write(json.dumps(results[-1]))
+    except KeyboardInterrupt:
+        print("interrupted: keeping the rows measured so far", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(rows=results, skipped=skipped), f, indent=1)
+    return results, skipped
+
+
+if __name__ == "__main__":
+    main()
