@@ -99,21 +99,24 @@ def mjx_function(batch: int, steps: int, gradient: bool):
     d0 = mjx.put_data(m, mujoco.MjData(m))
     dt = m.opt.timestep
 
-    def rollout(weights):
+    def rollout(weights, world):
+        # 0 * world: every world starts alike, but vmap sees a batched state (a rollout that does
+        # not depend on the batch index would be computed once and broadcast).
+        d = d0.replace(qpos=d0.qpos.at[0].add(0.0 * world))
+
         def one(d, t):
             foot_vel = d.cvel[jnp.array(feet), 3:]
             x = features(jnp, d.qpos, d.qvel, d.xpos, d.xmat[torso], foot_vel, torso, jnp.array(feet), t * dt)
             d = d.replace(ctrl=controller(jnp, weights, x))
             return mjx.step(mx, d), None
 
-        final, _ = jax.lax.scan(one, d0, jnp.arange(steps, dtype=jnp.float32))
-        return final.qpos[0] - d0.qpos[0]
+        final, _ = jax.lax.scan(one, d, jnp.arange(steps, dtype=jnp.float32))
+        return final.qpos[0] - d.qpos[0]
 
     def loss(weights):
         if batch == 1:
-            return rollout(weights)
-        # The same start in every world: vmap over a batch axis of the weights' use.
-        return jnp.mean(jax.vmap(lambda _: rollout(weights))(jnp.arange(batch)))
+            return rollout(weights, 0.0)
+        return jnp.mean(jax.vmap(lambda world: rollout(weights, world))(jnp.arange(batch, dtype=jnp.float32)))
 
     return jax.jit(jax.value_and_grad(loss) if gradient else loss)
 
@@ -134,8 +137,9 @@ def brax_function(batch: int, steps: int, gradient: bool):
     torso_link, feet_links = torso - 1, jnp.array([f - 1 for f in feet])
     dt = float(sys_.opt.timestep)
 
-    def rollout(weights):
-        state = pipeline.init(sys_, sys_.init_q, jnp.zeros(sys_.qd_size()))
+    def rollout(weights, world):
+        q0 = sys_.init_q.at[0].add(0.0 * world)  # batched for vmap, the same start (see mjx_function)
+        state = pipeline.init(sys_, q0, jnp.zeros(sys_.qd_size()))
 
         def one(state, t):
             rot = _quat_to_matrix(state.x.rot[torso_link])
@@ -144,12 +148,12 @@ def brax_function(batch: int, steps: int, gradient: bool):
             return pipeline.step(sys_, state, controller(jnp, weights, x)), None
 
         final, _ = jax.lax.scan(one, state, jnp.arange(steps, dtype=jnp.float32))
-        return final.q[0] - sys_.init_q[0]
+        return final.q[0] - q0[0]
 
     def loss(weights):
         if batch == 1:
-            return rollout(weights)
-        return jnp.mean(jax.vmap(lambda _: rollout(weights))(jnp.arange(batch)))
+            return rollout(weights, 0.0)
+        return jnp.mean(jax.vmap(lambda world: rollout(weights, world))(jnp.arange(batch, dtype=jnp.float32)))
 
     return jax.jit(jax.value_and_grad(loss) if gradient else loss)
 

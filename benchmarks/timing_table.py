@@ -281,16 +281,17 @@ def main(argv=None):
             tqdm.write(json.dumps(results[-1]))
     except KeyboardInterrupt:
         print("interrupted: writing the rows measured so far", file=sys.stderr)
+    peer_rows, skipped = [], []
+    try:
+        if args.peers is not None:
+            import peers
+
+            peer_rows, skipped = peers.main(["--engines", *(args.peers or peers.ENGINES), "--batches",
+                                             *map(str, args.peer_batches), "--short-steps", str(args.short_steps),
+                                             "--steps", str(args.steps)])
     finally:
         if not args.warm_cache:
             shutil.rmtree(folder, ignore_errors=True)
-    peer_rows, skipped = [], []
-    if args.peers is not None:
-        import peers
-
-        peer_rows, skipped = peers.main(["--engines", *(args.peers or peers.ENGINES), "--batches",
-                                         *map(str, args.peer_batches), "--short-steps", str(args.short_steps),
-                                         "--steps", str(args.steps)])
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = markdown(results, sys.argv[1:] if argv is None else argv, machine, devices)
     if args.peers is not None:
