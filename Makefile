@@ -70,13 +70,15 @@ test-all: venv
 
 # The paper's timing table beside MuJoCo, MJX and Brax in one run, and the scaling curves
 # (~30 min on 2 cores; writes benchmarks/RESULTS.md and the plots).  Needs the [bench] extra.
+# Peers at batch 1 only: MJX's first batch-128 call had not returned after 16 min on 2 cores
+# (`--peer-batches 1 128` asks for it).
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/timing_table.py --peers --short-steps 50
+	$(BIN)/python benchmarks/timing_table.py --peers --peer-batches 1 --short-steps 50
 	$(BIN)/python benchmarks/scaling.py
 
 # The core engine's graph sizes, cold/warm compiles and run times on every backend (Numba's cold
