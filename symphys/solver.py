@@ -126,7 +126,8 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
     if method == "jacobi":
         def sweep(packed_state, data):
             impulse, vel, f, sides_data = unpack(packed_state, data)
-            new = _row_update(impulse, vel, f, sides_data, coupling(impulse, f["friction"]), opts.relaxation)
+            new = _row_update(impulse, _row_velocity(vel, sides_data), f, coupling(impulse, f["friction"]),
+                              opts.relaxation)
             return pack(new, _apply_impulse(vel, new - impulse, sides_data))
 
         (history,) = scan(sweep, outputs_info=[pack(impulse0, velocity)],
@@ -164,9 +165,10 @@ def _apply_impulse(vel, impulse, sides):
     return vel
 
 
-def _row_update(impulse, vel, fields, sides, friction_bound, relaxation):
-    """One projected (soft) row update; friction_bound = mu * the normal row's impulse."""
-    delta = -(_row_velocity(vel, sides) - fields["target"] + fields["compliance"] * impulse) * fields["inv_den"]
+def _row_update(impulse, row_velocity, fields, friction_bound, relaxation):
+    """One projected (soft) row update from the rows' constraint velocities J v;
+    friction_bound = mu * the normal row's impulse."""
+    delta = -(row_velocity - fields["target"] + fields["compliance"] * impulse) * fields["inv_den"]
     return project(impulse + relaxation * delta, fields["lower"] - friction_bound, fields["upper"] + friction_bound)
 
 
@@ -223,9 +225,7 @@ def _colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch)
         current = impulse[:, color]  # (B, P)
         normal_impulse = packed_state[:, normal_slots]  # (B, P): each slot's normal row, latest value
         row_velocity = sum(pt.sum(jac * vel[:, bodies[:, i]], axis=-1) for i, (_, jac, _) in enumerate(sides))
-        delta = -(row_velocity - fields["target"] + fields["compliance"] * current) * fields["inv_den"]
-        bound = fields["friction"] * normal_impulse
-        new = project(current + opts.relaxation * delta, fields["lower"] - bound, fields["upper"] + bound)
+        new = _row_update(current, row_velocity, fields, fields["friction"] * normal_impulse, opts.relaxation)
         change = new - current
         for i, (_, _, minv_jt) in enumerate(sides):
             vel = pt.inc_subtensor(vel[:, bodies[:, i]], minv_jt * change[..., None])
