@@ -40,10 +40,10 @@ def boxes_model(n_boxes=8, dtype="float64"):
     return world.build()
 
 
-def build(batch, gradient, steps=STEPS):
+def build(batch, gradient, steps=STEPS, n_boxes=8, dtype="float64"):
     import symphys as sp
 
-    model = boxes_model()
+    model = boxes_model(n_boxes, dtype)
     state = sp.symbolic_state(model, batch=batch)
     final, _ = sp.rollout(model, state, steps)
     loss = final.position[..., 0].mean()

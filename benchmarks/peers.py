@@ -30,7 +30,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from timing_table import CONTROLLERS, FEET, MODEL_FILE, STEPS, TARGET_SCALE, init_weights, n_weights  # noqa: E402
+from timing_table import CONTROLLERS, FEET, MODEL_FILE, STEPS, TARGET_SCALE, init_weights, n_weights, time_calls  # noqa: E402
 
 JOINTS = 16
 ENGINES = ("mujoco", "mjx", "brax")
@@ -113,12 +113,7 @@ def mjx_function(batch: int, steps: int, gradient: bool):
         final, _ = jax.lax.scan(one, d, jnp.arange(steps, dtype=jnp.float32))
         return final.qpos[0] - d.qpos[0]
 
-    def loss(weights):
-        if batch == 1:
-            return rollout(weights, 0.0)
-        return jnp.mean(jax.vmap(lambda world: rollout(weights, world))(jnp.arange(batch, dtype=jnp.float32)))
-
-    return jax.jit(jax.value_and_grad(loss) if gradient else loss)
+    return _compiled_loss(rollout, batch, gradient)
 
 
 # -- Brax (generalized pipeline) ---------------------------------------------
@@ -149,6 +144,14 @@ def brax_function(batch: int, steps: int, gradient: bool):
 
         final, _ = jax.lax.scan(one, state, jnp.arange(steps, dtype=jnp.float32))
         return final.q[0] - q0[0]
+
+    return _compiled_loss(rollout, batch, gradient)
+
+
+def _compiled_loss(rollout, batch: int, gradient: bool):
+    """jit of the mean over ``batch`` worlds of rollout(weights, world index) (and its gradient)."""
+    import jax
+    import jax.numpy as jnp
 
     def loss(weights):
         if batch == 1:
@@ -181,17 +184,8 @@ def measure(engine: str, controller_name: str, batch: int, gradient: bool, steps
     import jax
 
     fn = (mjx_function if engine == "mjx" else brax_function)(batch, steps, gradient)
-    weights = [jax.numpy.asarray(w) for w in weights]
-    start = time.perf_counter()
-    out = jax.block_until_ready(fn(weights))
-    compile_s = time.perf_counter() - start
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        out = jax.block_until_ready(fn(weights))
-        best = min(best, time.perf_counter() - start)
-        if best > 10:
-            break
+    # jit compiles at the first call: that call's time is the compile time.
+    best, out, compile_s = time_calls(lambda w: jax.block_until_ready(fn(w)), [[jax.numpy.asarray(w) for w in weights]])
     distance = float(out[0] if gradient else out)
     grad_norm = float(np.sqrt(sum(float(np.sum(np.square(np.asarray(g)))) for g in out[1]))) if gradient else None
     finite = bool(np.isfinite(distance) and (grad_norm is None or np.isfinite(grad_norm)))

@@ -26,27 +26,17 @@ sys.path.insert(0, HERE)
 
 
 def measure(n_boxes: int, batch: int, gradient: bool, steps: int, backend: str = "jax") -> dict:
-    from bench_core import boxes_model
+    from bench_core import build
+    from timing_table import time_calls
 
     import symphys as sp
 
-    model = boxes_model(n_boxes, dtype="float32")
-    state = sp.symbolic_state(model, batch=None if batch == 1 else batch)
-    final, _ = sp.rollout(model, state, steps)
-    loss = final.position[..., 0].mean()
-    outputs = [loss] + ([sp.grad(loss, state.velocity)] if gradient else [])
+    batch_axis = None if batch == 1 else batch
+    model, state, outputs = build(batch_axis, gradient, steps, n_boxes=n_boxes, dtype="float32")
     start = time.perf_counter()
     fn = sp.compile([state.velocity], outputs, backend)
     compile_s = time.perf_counter() - start
-    velocity = model.initial_state(None if batch == 1 else batch).velocity
-    out = fn(velocity)
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        out = fn(velocity)
-        best = min(best, time.perf_counter() - start)
-        if best > 10:
-            break
+    best, out, _ = time_calls(fn, [model.initial_state(batch_axis).velocity])
     return dict(boxes=n_boxes, batch=batch, gradient=gradient, steps=steps, compile_s=compile_s,
                 ms_per_step=1e3 * best / steps, finite=bool(np.all(np.isfinite(np.asarray(out[0])))))
 

@@ -243,12 +243,6 @@ def plot(results, path: str, title: str) -> None:
     plt.close(fig)
 
 
-def replace_section(path: str, name: str, lines: list) -> None:
-    from results import write_section  # benchmarks/results.py
-
-    write_section(path, name, "\n".join(lines))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", nargs="+", default=["jax", "c"],
@@ -313,7 +307,9 @@ def main(argv=None):
         plot(results, args.plot, f"symphys quadruped, 10 s ({', '.join(devices)})")
         lines += ["", f"![timing table]({os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.output)))})"]
     if args.output:
-        replace_section(args.output, args.section, lines)
+        from results import write_section  # benchmarks/results.py
+
+        write_section(args.output, args.section, "\n".join(lines))
 
 
 if __name__ == "__main__":
