@@ -40,7 +40,8 @@ HIP_HEIGHT = FEMUR + TIBIA  # m, hips above the ground when the legs hang straig
 JOINT_FREQUENCY = 140.0
 
 
-def build_model(dt: float = DT, friction: float = 1.0, **solver) -> sp.Model:
+def build_model(dt: float = DT, friction: float = 1.0, max_torque: float = MAX_TORQUE, **solver) -> sp.Model:
+    """The quadruped; max_torque (N m) is every servo's torque limit (the paper's robot: 4)."""
     world = sp.World(dt=dt, **{"joint_frequency": JOINT_FREQUENCY, **solver})
     world.add_ground(friction=friction)
     torso_z = HIP_HEIGHT + TORSO[2]
@@ -55,7 +56,7 @@ def build_model(dt: float = DT, friction: float = 1.0, **solver) -> sp.Model:
         knee = world.add_hinge(femur, tibia, anchor=(x, y, TIBIA), axis=(0, 1, 0), lower=-LIMIT,
                                upper=LIMIT, name=f"{name}_knee")
         for joint in (hip, knee):
-            world.add_motor(joint, max_torque=MAX_TORQUE, gain=SERVO_GAIN, max_speed=MAX_SPEED)
+            world.add_motor(joint, max_torque=max_torque, gain=SERVO_GAIN, max_speed=MAX_SPEED)
     return world.build()
 
 

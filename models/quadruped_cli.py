@@ -15,32 +15,33 @@ def main(args) -> int:
     progress = not args.no_progress
     os.makedirs(args.out, exist_ok=True)
     if args.task == "baseline":
-        result = quadruped_gait.tune_trot(progress=progress)
+        result = quadruped_gait.tune_trot(max_torque=args.max_torque, progress=progress)
         print(f"hand-tuned trot: best of {result['candidates']} candidates {result['best']}: "
               f"{result['velocity']:.3f} m/s over {quadruped_gait.DURATION:g} s")
         return 0
     if args.task == "train":
-        task = quadruped_gait.GaitTask(seed=args.seed)
+        task = quadruped_gait.GaitTask(seed=args.seed, max_torque=args.max_torque)
         print(f"compiled in {task.compile_seconds:.1f} s; {task.n_parameters:,} controller weights; "
               f"{args.evaluations} rollouts of {task.duration:g} s -> {checkpoint}")
         best, _, log = quadruped_gait.train_backprop(task, args.evaluations, args.learning_rate or 3e-3,
                                                      checkpoint=checkpoint, progress=progress)
         print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
               f"{log.best_velocity:.3f} m/s at rollout {log.best_evaluation + 1}")
-        baseline = quadruped_gait.trot_velocity()
+        baseline = quadruped_gait.trot_velocity(args.max_torque)
         _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log.velocity, baseline)
         return _evaluate(task, best, args.out, baseline)
     if args.task == "eval":
         net, weights, meta = quadruped_gait.load_checkpoint(checkpoint)
-        task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False)
+        max_torque = float(meta.get("max_torque", quadruped.MAX_TORQUE))
+        task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False, max_torque=max_torque)
         log = meta["log"]
-        print(f"{checkpoint}: {net.n_parameters:,} weights, {log['evaluations']} rollouts, "
-              f"{log['wall_seconds'] / 60:.1f} min of training")
-        baseline = quadruped_gait.trot_velocity()
+        print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log['evaluations']} "
+              f"rollouts, {log['wall_seconds'] / 60:.1f} min of training")
+        baseline = quadruped_gait.trot_velocity(max_torque)
         _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log["velocity"], baseline)
         return _evaluate(task, weights, args.out, baseline)
     if args.task == "cmaes":
-        task = quadruped_gait.GaitTask(seed=args.seed, training=False)
+        task = quadruped_gait.GaitTask(seed=args.seed, training=False, max_torque=args.max_torque)
         weights, log = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
         velocity, _, _ = task.rollout(weights)
         print(f"CMA-ES: {log.evaluations} rollouts, {log.wall_seconds / 60:.1f} min; mean forward velocity of "

@@ -62,6 +62,8 @@ def main(argv=None) -> int:
     quad.add_argument("--checkpoint", default=None, help="weights file (default: the shipped one)")
     quad.add_argument("--out", default="out/quadruped", help="folder for plots and trajectories")
     quad.add_argument("--seed", type=int, default=0)
+    quad.add_argument("--max-torque", type=float, default=4.0,
+                      help="train/cmaes/baseline: servo torque limit, N m (paper: 4; eval reads the checkpoint)")
     quad.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "quadruped":

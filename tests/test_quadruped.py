@@ -61,3 +61,28 @@ def test_box_dropped_from_1_m_comes_to_rest():
     # box goes in by at most one step of its 4.4 m/s fall, then is pushed out.
     impact_speed = np.sqrt(2 * 9.81 * 1.0)
     assert z.min() > 0.1 - impact_speed * model.dt
+
+
+def _held_pose_height(max_torque: float, hip: float, seconds: float = 1.5) -> float:
+    """Torso height (m) after holding every hip at `hip` rad, knees straight, for `seconds`."""
+    model = quadruped.build_model(max_torque=max_torque)
+    steps = int(round(seconds / model.dt))
+    targets = np.tile(np.array([hip, 0.0] * 4, dtype=model.dtype), (steps, 1, 1))  # (T, 1, 8) rad
+    controls = sp.backend.pt.tensor3("controls")
+    state = sp.symbolic_state(model, 1)
+    _, trajectory = sp.rollout(model, state, steps, controls=controls)
+    height = sp.compile([controls, *state.fields()], [trajectory.position[-1, 0, model.body_index("torso"), 2]])
+    (z,) = height(targets, *model.initial_state(1).fields())
+    return float(z)
+
+
+def test_servo_torque_limit_decides_whether_a_leaning_stance_holds():
+    """Straight legs leaning 0.5 rad: each hip carries a quarter of 28.7 kg at a lever of 0.35 sin 0.5 m,
+    ~11.5 N m.  The paper's 4 N m servos give way (legs fold towards the 45 deg limit); 30 N m hold."""
+    hip = 0.5
+    held = quadruped.HIP_HEIGHT * np.cos(hip) + quadruped.TORSO[2]  # torso centre over leaning legs (m)
+    lever_torque = 28.7 * 9.81 / 4 * quadruped.HIP_HEIGHT * np.sin(hip)
+    assert 4.0 < lever_torque < 30.0
+    assert _held_pose_height(30.0, hip) == pytest.approx(held, abs=0.01)
+    folded = quadruped.HIP_HEIGHT * np.cos(quadruped.LIMIT) + quadruped.TORSO[2]
+    assert _held_pose_height(4.0, hip) < held - 0.5 * (held - folded)
