@@ -23,8 +23,15 @@ Choices (measured, benchmarks/RESULTS.md "Quadruped"):
   windows) is available for a full-horizon surrogate.
 - 8 s rollouts of this robot are chaotic: finite differences of the 8 s
   speed along the gradient change sign between eps = 1e-5 and 1e-2, and the
-  same trot gives 0.146 m/s in a batch of 48 and 0.011 m/s alone
-  (rounding differs).  Exact gradients (checked over 0.5 s) are local.
+  same trot gives different speeds in a batch and alone (rounding
+  differs).  Exact gradients (checked over 0.5 s) are local.
+
+The paper's 4 N m servos cannot carry this robot through a stride: a
+quarter of its 282 N weight at a 0.35 m leg leaning 0.5 rad needs ~11 N m
+at the hip.  Every gait folds the legs onto their 45 deg stops within
+~1.5 s and the robot then barely moves, in symphys and in MuJoCo
+(benchmarks/quadruped_feasibility.py: the best of thousands of gaits makes
+~0.13 m/s over 8 s).  ``max_torque=`` builds the robot with stronger servos.
 """
 
 from __future__ import annotations
@@ -246,7 +253,7 @@ def train_backprop(task: GaitTask, evaluations: int = 500, learning_rate: float 
         bar.close()
         log.wall_seconds = time.perf_counter() - start
         if checkpoint:
-            save_checkpoint(checkpoint, task.net, best, log, dict(max_torque=task.max_torque))
+            save_checkpoint(checkpoint, task.net, best, log, dict(max_torque=task.max_torque, horizon=task.duration))
     return best, weights, log
 
 

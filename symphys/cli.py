@@ -64,6 +64,9 @@ def main(argv=None) -> int:
     quad.add_argument("--seed", type=int, default=0)
     quad.add_argument("--max-torque", type=float, default=4.0,
                       help="train/cmaes/baseline: servo torque limit, N m (paper: 4; eval reads the checkpoint)")
+    quad.add_argument("--horizon", type=float, default=None,
+                      help="train: exact gradient of the speed over the first HORIZON s (default: 8 s rollouts, "
+                           "gradient of the last second's speed)")
     quad.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "quadruped":
