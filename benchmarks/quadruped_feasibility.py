@@ -115,8 +115,9 @@ def optimize(robot: Robot, evaluations: int, seed: int, sigma0: float = 0.8, pro
     return best, best_theta, np.array(curve)
 
 
-def describe(robot: Robot, targets: np.ndarray) -> str:
-    _, height, up = robot.run(targets)
+def describe(robot: Robot, theta: np.ndarray) -> str:
+    """How the gait of parameters theta carries the torso: its height and whether it flips over."""
+    _, height, up = robot.run(harmonic_targets(theta))
     last = height[len(height) // 2:]
     flipped = "flips over" if up.min() < 0 else "stays upright"
     return (f"torso height min {height.min():.2f} m, last 4 s {last.min():.2f}-{last.max():.2f} m; "
@@ -125,12 +126,14 @@ def describe(robot: Robot, targets: np.ndarray) -> str:
 
 def robustness(torque: float, theta: np.ndarray) -> tuple:
     """The best gait's velocity (m/s) again with a 2.5 ms step (targets held twice as long) and friction 0.8."""
-    finer = np.repeat(harmonic_targets(theta), 2, axis=0)
-    return Robot(torque, timestep=quadruped.DT / 2).run(finer)[0], Robot(torque, friction=0.8).run(
-        harmonic_targets(theta))[0]
+    targets = harmonic_targets(theta)
+    finer = np.repeat(targets, 2, axis=0)
+    return Robot(torque, timestep=quadruped.DT / 2).run(finer)[0], Robot(torque, friction=0.8).run(targets)[0]
 
 
 def main(argv=None) -> int:
+    import mujoco
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--torques", type=float, nargs="+", default=[4.0, 8.0, 12.0, 20.0, 30.0],
                         help="servo torque limits to try, N m (the paper's robot: 4)")
@@ -153,7 +156,7 @@ def main(argv=None) -> int:
             curves[(torque, seed)] = curve
             at_500 = curve[min(499, len(curve) - 1)]
             rows.append((torque, seed, trot_velocity, len(curve), time.perf_counter() - tic, at_500, best,
-                         *robustness(torque, theta), describe(robot, harmonic_targets(theta))))
+                         *robustness(torque, theta), describe(robot, theta)))
             print(f"{torque:g} N m, seed {seed}: hand-tuned trot {trot_velocity:.3f} m/s; CMA-ES best "
                   f"{at_500:.3f} m/s after 500 and {best:.3f} m/s after {len(curve)} rollouts", flush=True)
 
@@ -161,7 +164,7 @@ def main(argv=None) -> int:
              f"`python benchmarks/quadruped_feasibility.py --torques {' '.join(f'{t:g}' for t in args.torques)} "
              f"--evaluations {args.evaluations} --seeds {' '.join(map(str, args.seeds))}` "
              f"({(time.perf_counter() - start) / 60:.0f} min, 2-core CPU, MuJoCo "
-             f"{Robot(4.0).mujoco.__version__}). The robot is `models/quadruped.xml` with the servos' torque "
+             f"{mujoco.__version__}). The robot is `models/quadruped.xml` with the servos' torque "
              "limit changed; gaits are any 1.5 Hz periodic targets with two harmonics (40 numbers, found by "
              "CMA-ES); the score is the mean forward velocity of the torso over 8 s from rest.", "",
              "| servo limit (N m) | seed | hand-tuned trot (m/s) | CMA-ES rollouts | wall (s) | best after 500 "

@@ -13,27 +13,26 @@ from . import quadruped, quadruped_gait
 def main(args) -> int:
     checkpoint = args.checkpoint or quadruped_gait.CHECKPOINT
     progress = not args.no_progress
+    max_torque = args.max_torque or quadruped.MAX_TORQUE  # N m; eval reads its checkpoint's
     os.makedirs(args.out, exist_ok=True)
     if args.task == "baseline":
-        result = quadruped_gait.tune_trot(max_torque=args.max_torque, progress=progress)
-        print(f"hand-tuned trot: best of {result['candidates']} candidates {result['best']}: "
-              f"{result['velocity']:.3f} m/s over {quadruped_gait.DURATION:g} s")
+        _hand_tuned(max_torque, progress)
         return 0
     if args.task == "train":
         # --horizon: the exact gradient of the mean speed over the first `horizon` seconds; default:
         # 8 s rollouts with the gradient of their last second's speed (quadruped_gait.TRUNCATE).
         horizon = dict(duration=args.horizon, truncate=None) if args.horizon else {}
-        task = quadruped_gait.GaitTask(seed=args.seed, max_torque=args.max_torque, **horizon)
+        task = quadruped_gait.GaitTask(seed=args.seed, max_torque=max_torque, **horizon)
         print(f"compiled in {task.compile_seconds:.1f} s; {task.n_parameters:,} controller weights; "
               f"{args.evaluations} rollouts of {task.duration:g} s -> {checkpoint}")
         best, _, log = quadruped_gait.train_backprop(task, args.evaluations, args.learning_rate or 3e-3,
                                                      checkpoint=checkpoint, progress=progress)
         print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
               f"{log.best_velocity:.3f} m/s at rollout {log.best_evaluation + 1}")
-        baseline = _hand_tuned(args.max_torque, progress)
+        baseline = _hand_tuned(max_torque, progress)
         _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log.velocity, baseline, task.duration)
         if task.duration != quadruped_gait.DURATION:
-            task = quadruped_gait.GaitTask(training=False, max_torque=args.max_torque)
+            task = quadruped_gait.GaitTask(training=False, max_torque=max_torque)
         return _evaluate(task, best, args.out, baseline)
     if args.task == "eval":
         net, weights, meta = quadruped_gait.load_checkpoint(checkpoint)
@@ -47,7 +46,7 @@ def main(args) -> int:
                              float(meta.get("horizon", quadruped_gait.DURATION)))
         return _evaluate(task, weights, args.out, baseline)
     if args.task == "cmaes":
-        task = quadruped_gait.GaitTask(seed=args.seed, training=False, max_torque=args.max_torque)
+        task = quadruped_gait.GaitTask(seed=args.seed, training=False, max_torque=max_torque)
         weights, log = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
         velocity, _, _ = task.rollout(weights)
         print(f"CMA-ES: {log.evaluations} rollouts, {log.wall_seconds / 60:.1f} min; mean forward velocity of "
@@ -63,7 +62,7 @@ def _hand_tuned(max_torque: float, progress: bool) -> float:
     """The hand-tuned baseline for servos of max_torque N m: the best trot of tune_trot's grid (m/s)."""
     result = quadruped_gait.tune_trot(max_torque=max_torque, progress=progress)
     print(f"hand-tuned trot ({max_torque:g} N m servos): best of {result['candidates']} trots "
-          f"{result['best']}: {result['velocity']:.3f} m/s")
+          f"{result['best']}: {result['velocity']:.3f} m/s over {quadruped_gait.DURATION:g} s")
     return result["velocity"]
 
 

@@ -62,8 +62,9 @@ def main(argv=None) -> int:
     quad.add_argument("--checkpoint", default=None, help="weights file (default: the shipped one)")
     quad.add_argument("--out", default="out/quadruped", help="folder for plots and trajectories")
     quad.add_argument("--seed", type=int, default=0)
-    quad.add_argument("--max-torque", type=float, default=4.0,
-                      help="train/cmaes/baseline: servo torque limit, N m (paper: 4; eval reads the checkpoint)")
+    quad.add_argument("--max-torque", type=float, default=None,
+                      help="train/cmaes/baseline: servo torque limit, N m (default: the paper's 4; eval reads "
+                           "the checkpoint)")
     quad.add_argument("--horizon", type=float, default=None,
                       help="train: exact gradient of the speed over the first HORIZON s (default: 8 s rollouts, "
                            "gradient of the last second's speed)")
