@@ -245,6 +245,16 @@ def zero_grad(x):
     return _lib.gradient.zero_grad(x)
 
 
+def scale_gradient(x, alpha: float):
+    """Identity forward; the gradient is multiplied by ``alpha`` backward.
+
+    Inserted once per step in a rollout (on the carried state), it makes the
+    gradient from t steps later count alpha**t, taming the exploding
+    gradients of long horizons (alpha ~0.95 in the original engine).
+    """
+    return alpha * x + (1.0 - alpha) * zero_grad(x)
+
+
 def grad(cost, wrt, **kwargs):
     return _lib.grad(cost, wrt, **kwargs)
 
@@ -380,3 +390,25 @@ __all__ = [
     "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "rewrite_graph", "count_nodes",
     "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]
+
+
+# -- what the inspection tools (symphys/inspect/) read of a compiled function --
+def compiled_outputs(function) -> list:
+    """Output variables of a compiled graph-library function: its graph after the rewrites."""
+    return list(function.maker.fgraph.outputs)
+
+
+def lower_jax(function, values):
+    """The lowered XLA computation of a JAX-linked compiled function for input ``values``
+    (numpy arrays, every input of the function in order); has ``as_text()`` and ``compile()``."""
+    return function.vm.jit_fn.lower(*values)
+
+
+def composite_size(scalar_op) -> int | None:
+    """Scalar operations fused into a ``Composite`` scalar op; None for any other scalar op."""
+    if type(scalar_op).__name__ != "Composite":
+        return None
+    return len(scalar_op.fgraph.apply_nodes)
+
+
+__all__ += ["compiled_outputs", "lower_jax", "composite_size"]

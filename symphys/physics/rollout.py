@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import float_context, pt, scan, scan_name, stop_gradient, zero_grad
-from .model import Model, Params, State
-from .step import as_tensor, batch_state, graph_params, step_batched
+from ..backend import float_context, pt, scale_gradient, scan, scan_name, stop_gradient, zero_grad
+from ..model import Model, Params, State
+from .batching import as_tensor, batch_state, graph_params
+from .step import step_data
 
 
 def rollout(model: Model, state: State, steps: int, params: Params | None = None,
@@ -48,66 +49,27 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
 
 def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient, gradient_decay,
              gradient_window):
-    steps = _check_steps(steps)
-    if gradient_decay is not None and not 0 < gradient_decay <= 1:
-        raise ValueError(f"gradient_decay must be in (0, 1], got {gradient_decay!r}")
-    if truncate_gradient is not None and (isinstance(truncate_gradient, bool) or truncate_gradient < 1
-                                          or int(truncate_gradient) != truncate_gradient):
-        raise ValueError(f"truncate_gradient must be a positive integer or None, got {truncate_gradient!r}")
-    if gradient_window is not None and (isinstance(gradient_window, bool) or gradient_window < 1
-                                        or int(gradient_window) != gradient_window):
-        raise ValueError(f"gradient_window must be a positive integer or None, got {gradient_window!r}")
+    steps = check_steps(steps)
+    _check_gradient_options(truncate_gradient, gradient_decay, gradient_window)
+    if controls is not None and controller is not None:
+        raise ValueError("controls and controller: give one of them, not both")
     batched, unbatched = batch_state(model, state)
     gparams = graph_params(model, params)
     sequences = []
     if wrench is not None:
-        wrench = as_tensor(wrench, model.dtype)
-        expected = 4 if not unbatched else 3
-        if wrench.ndim != expected:
-            raise ValueError(f"wrench must have {expected} dimensions (steps, "
-                             f"{'' if unbatched else 'batch, '}n_bodies, 6), got {wrench.ndim}")
-        if unbatched:
-            wrench = wrench[:, None]
-        sequences.append(wrench)
-    if controls is not None and controller is not None:
-        raise ValueError("controls and controller: give one of them, not both")
+        sequences.append(_wrench_sequence(model, wrench, unbatched))
     if controls is not None:
-        controls = as_tensor(controls, model.dtype)
-        expected = 2 if unbatched else 3
-        if controls.ndim != expected or (controls.type.shape[-1] not in (None, model.n_motors)):
-            raise ValueError(f"controls must have shape (steps, {'' if unbatched else 'batch, '}"
-                             f"{model.n_motors}), got {controls.ndim} dimensions")
-        if unbatched:
-            controls = controls[:, None]
-        sequences.append(controls)
+        sequences.append(_controls_sequence(model, controls, unbatched))
     if controller is not None:
         sequences.append(pt.arange(steps))
     if gradient_window is not None:
         # 1 where the state entering the step starts a new window.
         cut = (np.arange(steps) % int(gradient_window) == 0) & (np.arange(steps) > 0)
         sequences.append(pt.constant(cut.astype(model.dtype)))
-    n, n_rows = model.n_bodies, model.n_rows
     n_batch = batched.position.type.shape[0]
     if n_batch is None:
         n_batch = batched.position.shape[0]
-
-    # The scan carries one packed (B, 13 N + R) array: Scan's gradient
-    # clones its backward graph once per differentiable inner input, so one
-    # state input instead of five keeps the gradient graph small.
-    def pack(state, impulse):
-        parts = [f.reshape((n_batch, -1)) for f in state.fields()]
-        if impulse is not None:
-            parts.append(impulse)
-        return pt.concatenate(parts, axis=1)
-
-    def unpack(packed, leading=(n_batch,)):
-        """State and impulses from packed (*leading, 13 N + R) arrays."""
-        fields, start = [], 0
-        for width in (3, 4, 3, 3):
-            fields.append(packed[..., start:start + width * n].reshape((*leading, n, width)))
-            start += width * n
-        impulse = packed[..., start:] if n_rows else None
-        return State(*fields), impulse
+    packing = _Packing(model.n_bodies, model.n_rows, n_batch)
 
     def one_step(*args):
         args = list(args)
@@ -118,21 +80,20 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
             cut = args.pop(1 if controller is not None else 0)
             carried = (1.0 - cut) * carried + cut * zero_grad(carried)
         if gradient_decay is not None:
-            carried = gradient_decay * carried + (1.0 - gradient_decay) * zero_grad(carried)
-        current, warm = unpack(carried)
+            carried = scale_gradient(carried, gradient_decay)
+        current, warm = packing.unpack(carried)
         if controller is not None:
             targets = as_tensor(controller(current, args.pop(0)), model.dtype)
-        new, impulse = step_batched(model, current, gparams, applied, warm, targets)
-        return pack(new, impulse)
-
-    init_impulse = pt.zeros((n_batch, n_rows), dtype=model.dtype) if n_rows else None
+        data = step_data(model, current, gparams, applied, warm, targets)
+        return packing.pack(data.next_state, data.impulse)
 
     def run(parts, start, count):
         (history,) = scan(one_step, sequences=parts, outputs_info=[start], n_steps=count,
                           name=scan_name("time_steps", model.dtype))
         return history
 
-    start = pack(batched, init_impulse)
+    init_impulse = pt.zeros((n_batch, model.n_rows), dtype=model.dtype) if model.n_rows else None
+    start = packing.pack(batched, init_impulse)
     if truncate_gradient is None or truncate_gradient >= steps:
         packed_history = run(sequences, start, steps)
     else:
@@ -143,7 +104,7 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         early = stop_gradient(run([s[:head] for s in sequences], start, head))
         late = run([s[head:] for s in sequences], early[-1], truncate_gradient)
         packed_history = pt.concatenate([early, late], axis=0)
-    states, _ = unpack(packed_history, (steps, n_batch))
+    states, _ = packing.unpack(packed_history, (steps, n_batch))
     history = [pt.concatenate([first[None], seq], axis=0)
                for first, seq in zip(batched.fields(), states.fields())]
     if unbatched:
@@ -153,7 +114,64 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
     return final, trajectory
 
 
-def _check_steps(steps) -> int:
+class _Packing:
+    """The scan's carry: one packed (B, 13 N + R) array of the State and the row impulses.
+
+    Scan's gradient clones its backward graph once per differentiable inner
+    input, so one state input instead of five keeps the gradient graph small.
+    """
+
+    def __init__(self, n_bodies: int, n_rows: int, n_batch):
+        self.n_bodies, self.n_rows, self.n_batch = n_bodies, n_rows, n_batch
+
+    def pack(self, state: State, impulse):
+        parts = [f.reshape((self.n_batch, -1)) for f in state.fields()]
+        if impulse is not None:
+            parts.append(impulse)
+        return pt.concatenate(parts, axis=1)
+
+    def unpack(self, packed, leading=None):
+        """State and impulses from packed (*leading, 13 N + R) arrays (leading: (batch,))."""
+        leading = (self.n_batch,) if leading is None else leading
+        n = self.n_bodies
+        fields, start = [], 0
+        for width in (3, 4, 3, 3):
+            fields.append(packed[..., start:start + width * n].reshape((*leading, n, width)))
+            start += width * n
+        impulse = packed[..., start:] if self.n_rows else None
+        return State(*fields), impulse
+
+
+def _check_gradient_options(truncate_gradient, gradient_decay, gradient_window):
+    if gradient_decay is not None and not 0 < gradient_decay <= 1:
+        raise ValueError(f"gradient_decay must be in (0, 1], got {gradient_decay!r}")
+    for name, value in (("truncate_gradient", truncate_gradient), ("gradient_window", gradient_window)):
+        if value is not None and (isinstance(value, bool) or value < 1 or int(value) != value):
+            raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+
+
+def _wrench_sequence(model, wrench, unbatched):
+    """wrench as a (steps, B, N, 6) graph variable."""
+    wrench = as_tensor(wrench, model.dtype)
+    expected = 4 if not unbatched else 3
+    if wrench.ndim != expected:
+        raise ValueError(f"wrench must have {expected} dimensions (steps, "
+                         f"{'' if unbatched else 'batch, '}n_bodies, 6), got {wrench.ndim}")
+    return wrench[:, None] if unbatched else wrench
+
+
+def _controls_sequence(model, controls, unbatched):
+    """controls as a (steps, B, n_motors) graph variable."""
+    controls = as_tensor(controls, model.dtype)
+    expected = 2 if unbatched else 3
+    if controls.ndim != expected or (controls.type.shape[-1] not in (None, model.n_motors)):
+        raise ValueError(f"controls must have shape (steps, {'' if unbatched else 'batch, '}"
+                         f"{model.n_motors}), got {controls.ndim} dimensions")
+    return controls[:, None] if unbatched else controls
+
+
+def check_steps(steps) -> int:
+    """steps as an int, if it is a positive integer (ValueError otherwise)."""
     if isinstance(steps, bool) or int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     return int(steps)

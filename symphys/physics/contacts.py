@@ -12,26 +12,15 @@ is -e times the approach speed.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import math3d
 from ..backend import pt
-from ..gather import gather, scatter_add
-from .rows import OPEN_BOUND, Rows
+from .gather import gather, scatter_add
+from .rows import OPEN_BOUND, Rows, soft_coefficients
 
 NORMAL = np.array([0.0, 0.0, 1.0])
 TANGENTS = (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-
-
-def soft_coefficients(frequency: float, damping_ratio: float, dt: float):
-    """(bias_rate 1/s, mass_scale, impulse_scale) of a soft row (Catto 2011)."""
-    omega = 2.0 * math.pi * frequency
-    a1 = 2.0 * damping_ratio + dt * omega
-    a2 = dt * omega * a1
-    a3 = 1.0 / (1.0 + a2)
-    return omega / a1, a2 * a3, a3
 
 
 def contact_rows(model, kin, params) -> Rows:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import pt
+from ..backend import pt
 
 MAX_RUNS = 8  # above this many contiguous runs, a one-hot contraction is cheaper
 

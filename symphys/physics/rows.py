@@ -14,6 +14,7 @@ friction coefficient times its contact's normal impulse.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -66,3 +67,51 @@ def concatenate_rows(blocks: list[Rows]) -> Rows:
         friction=pt.concatenate([blk.friction * pt.ones_like(blk.target) for blk in blocks], axis=1),
         contact_count=sum(blk.contact_count for blk in blocks),
     )
+
+
+def soft_coefficients(frequency: float, damping_ratio: float, dt: float):
+    """(bias_rate 1/s, mass_scale, impulse_scale) of a soft row (Catto 2011).
+
+    frequency: natural frequency (Hz) of the spring the row acts as;
+    damping_ratio: 1 is critical; dt: time step (s).
+    """
+    omega = 2.0 * math.pi * frequency
+    a1 = 2.0 * damping_ratio + dt * omega
+    a2 = dt * omega * a1
+    a3 = 1.0 / (1.0 + a2)
+    return omega / a1, a2 * a3, a3
+
+
+def project(value, lower, upper):
+    """Clip value to [lower, upper], sending the gradient to one side only.
+
+    ``clip``/``maximum`` split the gradient between equal arguments; a row
+    whose bounds are both 0 (an inactive friction row) ties constantly and
+    would get silently wrong gradients.  Empty intervals give ``lower``.
+    """
+    inside = pt.switch(pt.lt(value, lower), lower, pt.switch(pt.gt(value, upper), upper, value))
+    return pt.switch(pt.gt(upper, lower), inside, lower)
+
+
+def constant_count(model, parent: np.ndarray, child: np.ndarray):
+    """(1, n_bodies) how many of the joints (parent[i], child[i]) touch each body (mass splitting)."""
+    count = np.zeros(model.n_bodies, dtype=model.dtype)
+    for body in list(parent) + list(child):
+        if body >= 0:
+            count[body] += 1.0
+    return pt.constant(count[None])
+
+
+def row_block(parent, child, jacobian_a, jacobian_b, target, mass_scale, impulse_scale, lower, upper,
+              count) -> Rows:
+    """Rows between bodies ``parent`` and ``child`` (-1 = world) without friction coupling.
+
+    mass_scale, impulse_scale, lower and upper broadcast against target (B, R).
+    """
+    n_rows = len(parent)
+    zeros = pt.zeros_like(target)
+    return Rows(body_a=np.asarray(parent), body_b=np.asarray(child), normal_row=np.arange(n_rows),
+                jacobian_a=jacobian_a, jacobian_b=jacobian_b, target=target,
+                mass_scale=mass_scale * pt.ones_like(target),
+                impulse_scale=impulse_scale * pt.ones_like(target),
+                lower=lower + zeros, upper=upper + zeros, friction=zeros, contact_count=count)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import resolve_backend
-from .compile import CompiledFunction, symbolic_params, symbolic_state
-from .model import Model, Params, State
-from .rollout import _check_steps, check_finite, rollout
+from ..backend import resolve_backend
+from ..compile import CompiledFunction
+from ..inputs import symbolic_params, symbolic_state
+from ..model import Model, Params, State
+from .rollout import check_finite, check_steps, rollout
 
 _CACHE: dict = {}
 
@@ -58,7 +59,7 @@ def simulate(model: Model, state: State | None = None, steps: int = 100,
     ``steps + 1`` entries (then the batch axis if ``state`` has one).
     Raises NonFiniteStateError, naming step and body, if it blows up.
     """
-    steps = _check_steps(steps)
+    steps = check_steps(steps)
     state = model.initial_state() if state is None else state
     batch = _check_state(model, state)
     fn = simulator(model, steps, batch, backend)

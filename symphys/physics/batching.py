@@ -1,0 +1,47 @@
+"""Arguments of step and rollout as graph variables, with a leading batch axis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import pt
+from ..model import Model, Params, State
+
+
+def as_tensor(value, dtype):
+    """Graph variable from a numpy array or a graph variable (cast to dtype)."""
+    if hasattr(value, "owner") and hasattr(value, "type"):
+        return value if value.dtype == dtype else pt.cast(value, dtype)
+    return pt.as_tensor_variable(np.asarray(value, dtype=dtype))
+
+
+def graph_params(model: Model, params: Params | None) -> Params:
+    """Params as graph variables; per-body arrays of shape (P, N), P in {1, batch}."""
+    params = params if params is not None else model.params()
+    dtype = model.dtype
+
+    def per_body(x):
+        x = as_tensor(x, dtype)
+        return x[None, :] if x.ndim == 1 else x
+
+    return Params(
+        body_mass=per_body(params.body_mass),
+        body_friction=per_body(params.body_friction),
+        body_restitution=per_body(params.body_restitution),
+        ground_friction=as_tensor(params.ground_friction, dtype),
+        ground_restitution=as_tensor(params.ground_restitution, dtype),
+    )
+
+
+def batch_state(model: Model, state: State) -> tuple[State, bool]:
+    """State with a leading batch axis (added if absent) and whether it was added."""
+    fields = [as_tensor(f, model.dtype) for f in state.fields()]
+    unbatched = fields[0].ndim == 2
+    if unbatched:
+        fields = [f[None] for f in fields]
+    return State(*fields), unbatched
+
+
+def unbatch_state(state: State) -> State:
+    """The only world of a batch-first State, without the batch axis."""
+    return State(*(f[0] for f in state.fields()))

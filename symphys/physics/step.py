@@ -1,0 +1,120 @@
+"""One simulation step as a pure symbolic function of (model, state), stage by stage.
+
+    1. kinematics: rotations of the bodies at the start of the step
+    2. forces: gravity, external wrench, gyroscopic torque, and the
+       unconstrained velocity update v* = v + dt M^-1 f      (forces.py)
+    3. constraint rows: ground contacts with friction, joints, hinge limits,
+       motors                                   (contacts, joints, limits, motors)
+    4. solve the softened velocity problem for the row impulses  (solver.py)
+    5. semi-implicit Euler: x += dt v_new, q integrated, renormalized (integrate.py)
+
+``step_data`` returns every stage's result in a StepData record (as MJX's
+Data does), so tools can read a step's parts by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..backend import float_context, pt
+from ..model import Model, Params, State
+from . import contacts, joints, limits, motors
+from .batching import as_tensor, batch_state, graph_params, unbatch_state
+from .forces import FreeMotion, free_motion
+from .integrate import semi_implicit_euler
+from .kinematics import Kinematics, kinematics
+from .rows import Rows, concatenate_rows
+from .solver import solve
+
+
+@dataclasses.dataclass(frozen=True)
+class StepData:
+    """Every stage of one batch-first step, in order (graph variables)."""
+
+    state: State  # the state entering the step
+    kinematics: Kinematics
+    free_motion: FreeMotion  # inverse masses and v* = v + dt M^-1 f
+    rows: Rows | None  # all constraint rows, None if the model has none
+    velocity: Any  # (B, N, 6) velocities after the solver (= v* without rows)
+    impulse: Any  # (B, R) row impulses (N s, N m s), None without rows
+    next_state: State  # the state after the step
+
+
+def constraint_rows(model: Model, kin: Kinematics, params: Params, controls=None) -> Rows | None:
+    """All rows of a step in one block: contacts, joints, limits, motors (None if there are none)."""
+    blocks = [contacts.contact_rows(model, kin, params)] if model.n_contacts else []
+    frames = joints.FrameCache(model, kin)
+    blocks += joints.equality_rows(model, frames)
+    blocks += limits.limit_rows(model, frames)
+    blocks += motors.motor_rows(model, frames, controls)
+    return concatenate_rows(blocks) if blocks else None
+
+
+def step_data(model: Model, state: State, params: Params, wrench=None, warm_impulse=None,
+              controls=None) -> StepData:
+    """Advance a batch-first State by model.dt, keeping each stage's result.
+
+    params: graph Params (``batching.graph_params``); wrench: (B, N, 6) or None;
+    warm_impulse: (B, R) the previous step's impulses (zeros if None);
+    controls: (B|1, n_motors) motor targets (servo angle rad or speed rad/s).
+    """
+    kin = kinematics(state)
+    free = free_motion(model, state, kin, params, wrench)
+    rows = constraint_rows(model, kin, params, controls)
+    velocity, impulse = free.velocity, None
+    if rows is not None:
+        if warm_impulse is None:
+            warm_impulse = pt.zeros_like(rows.target)
+        velocity, impulse = solve(model, rows, free.velocity, free.inv_mass, free.inv_inertia, warm_impulse)
+    return StepData(state=state, kinematics=kin, free_motion=free, rows=rows, velocity=velocity,
+                    impulse=impulse, next_state=semi_implicit_euler(model, state, velocity))
+
+
+def step(model: Model, state: State, params: Params | None = None, wrench=None,
+         controls=None) -> State:
+    """One symbolic step of ``model.dt`` seconds (state batched or not).
+
+    wrench: optional (..., n_bodies, 6) external [force N, torque N m] in
+    world frame, applied during the step.
+    controls: optional (..., n_motors) motor targets.
+    """
+    data, unbatched = _record(model, state, params, wrench, controls)
+    return unbatch_state(data.next_state) if unbatched else data.next_state
+
+
+def step_record(model: Model, state: State, params: Params | None = None, wrench=None,
+                controls=None) -> StepData:
+    """``step``'s StepData, every field batch-first (an unbatched state gets a batch axis of 1)."""
+    return _record(model, state, params, wrench, controls)[0]
+
+
+def _record(model, state, params, wrench, controls):
+    with float_context(model.dtype):
+        batched, unbatched = batch_state(model, state)
+        if wrench is not None:
+            wrench = as_tensor(wrench, model.dtype)
+            if unbatched:
+                wrench = wrench[None]
+        if controls is not None:
+            controls = as_tensor(controls, model.dtype)
+            if controls.ndim == 1:
+                controls = controls[None]
+        return step_data(model, batched, graph_params(model, params), wrench, controls=controls), unbatched
+
+
+def joint_angles(model: Model, state: State):
+    """Hinge angles (rad) from the initial pose, shape (..., n_hinges)."""
+    return _sensor(model, state, 0)
+
+
+def joint_speeds(model: Model, state: State):
+    """Hinge angular speeds (rad/s), shape (..., n_hinges)."""
+    return _sensor(model, state, 1)
+
+
+def _sensor(model, state, which):
+    with float_context(model.dtype):
+        batched, unbatched = batch_state(model, state)
+        value = joints.joint_sensors(model, kinematics(batched))[which]
+    return value[0] if unbatched else value
