@@ -15,8 +15,9 @@ from PIL import Image
 
 import symphys as sp
 from symphys import cli, viewer
+from symphys.rotations import quat_multiply
 
-VIEWER_FILE = Path(viewer.__file__)
+VIEWER_DIR = Path(viewer.__file__).parent
 
 
 def scene(ground=True):
@@ -44,13 +45,6 @@ def motion(model, frames=101, batch=None):
     return position, orientation
 
 
-def quat_multiply(a, b):
-    aw, ax, ay, az = np.moveaxis(np.asarray(a, float), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b, float), -1, 0)
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], axis=-1)
-
-
 @pytest.fixture(scope="module")
 def model():
     return scene()
@@ -61,30 +55,31 @@ def traj(model):
     return viewer.from_model(model, sp.State(*motion(model), None, None), title="test scene")
 
 
-def test_viewer_needs_no_graph_library(tmp_path):
-    """viewer.py imports only numpy, Pillow and the standard library, and runs as a file on its own."""
-    tree = ast.parse(VIEWER_FILE.read_text())
-    modules = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-               for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom) and node.level == 0}
-    assert not any(isinstance(node, ast.ImportFrom) and node.level > 0 for node in ast.walk(tree))
-    allowed = {"__future__", "argparse", "dataclasses", "html", "json", "os", "shutil", "subprocess", "sys",
-               "pathlib", "numpy", "PIL"}
-    assert modules <= allowed, modules - allowed
+def test_viewer_imports_no_graph_library(tmp_path):
+    """The viewer imports only numpy, Pillow, the standard library and symphys.rotations (numpy only),
+    and ``python -m symphys.viewer`` renders a saved trajectory."""
+    allowed = {"__future__", "argparse", "dataclasses", "html", "importlib", "json", "math", "os", "shutil",
+               "subprocess", "sys", "pathlib", "numpy", "PIL", "symphys.rotations"}
+    for file in [*sorted(VIEWER_DIR.glob("*.py")), VIEWER_DIR.parent / "rotations.py"]:
+        tree = ast.parse(file.read_text())
+        modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        modules |= {f"{node.module}.{alias.name}" if node.module == "symphys" else node.module
+                    for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
+                    for alias in node.names}
+        found = {m if m.startswith("symphys") else m.split(".")[0] for m in modules}
+        assert found <= allowed, (file.name, found - allowed)
     model = scene()
     path = tmp_path / "t.npz"
     viewer.save_trajectory(path, model, motion(model, 11))
-    script = ("import importlib.util, sys\n"
-              f"spec = importlib.util.spec_from_file_location('standalone_viewer', {str(VIEWER_FILE)!r})\n"
-              "v = sys.modules[spec.name] = importlib.util.module_from_spec(spec)\n"
-              "spec.loader.exec_module(v)\n"
-              f"v.main([{str(path)!r}, '--out', {str(tmp_path / 'a.html')!r}, '--out', "
-              f"{str(tmp_path / 'a.gif')!r}])\n"
-              "bad = [m for m in ('pytensor', 'aesara', 'jax', 'symphys') if m in sys.modules]\n"
-              "assert not bad, bad\n")
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
+    subprocess.run([sys.executable, "-m", "symphys.viewer", str(path), "--out", str(tmp_path / "a.html"),
+                    "--out", str(tmp_path / "a.gif")], check=True, cwd=tmp_path, capture_output=True)
     assert (tmp_path / "a.html").stat().st_size > 0 and (tmp_path / "a.gif").stat().st_size > 0
+
+
+def test_page_ships_as_package_data():
+    """page.html is read from the installed package and carries each placeholder once."""
+    page = viewer.page_template()
+    assert page.startswith("<!DOCTYPE html>") and page.count("__DATA__") == 1 and page.count("__TITLE__") == 2
 
 
 def test_shape_names_follow_symphys_codes():
@@ -276,7 +271,7 @@ def chromium_executable():
 def test_html_page_draws_the_quadruped_in_headless_chromium(tmp_path):
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[browser]')")
-    from models import quadruped
+    from symphys_models import quadruped
 
     model = quadruped.build_model()
     position, orientation = motion(model, 201)
