@@ -95,7 +95,8 @@ _PARAM_FIELDS = ("body_mass", "body_friction", "body_restitution", "ground_frict
                  "ground_restitution")
 
 
-def _frozen(array, dtype=None) -> np.ndarray:
+def frozen_array(array, dtype=None) -> np.ndarray:
+    """A read-only copy of ``array`` (as ``dtype``), for the fields of a Model."""
     out = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
