@@ -17,7 +17,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from models import arm  # noqa: E402
+from results import write_section  # noqa: E402
+
+from symphys_models import arm  # noqa: E402
 
 
 def main():
@@ -32,7 +34,7 @@ def main():
     cmaes = arm.train_cmaes(task, args.evaluations, seed=args.seed)
     lines = ["## Arm, fixed target (`benchmarks/arm_fixed_target.py`)", "",
              f"Command: `python benchmarks/arm_fixed_target.py --evaluations {args.evaluations}`. "
-             f"4-DOF arm (models/arm.py), target {arm.TARGET.tolist()} m, MLP 1-128-128-4 "
+             f"4-DOF arm (symphys_models/arm.py), target {arm.TARGET.tolist()} m, MLP 1-128-128-4 "
              f"({task.net.n_parameters} weights), 8 s rollouts at dt 0.01, colored Gauss-Seidel. "
              "Loss: mean tip distance over steps >= 100. Same seed and budget for both methods; "
              "the best controller seen is reported.", "",
@@ -43,8 +45,6 @@ def main():
                      f"| {r.mean_distance:.4f} | {r.final_distance:.4f} | "
                      f"{'yes' if r.final_distance < 0.01 else 'no'} |")
     print("\n".join(lines))
-    from results import write_section
-
     write_section(os.path.join(HERE, "RESULTS.md"), "arm_fixed_target", "\n".join(lines))
     import matplotlib
 
@@ -62,5 +62,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, HERE)
     main()

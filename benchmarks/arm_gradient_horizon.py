@@ -25,8 +25,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 from results import write_section  # noqa: E402
 
 import symphys as sp  # noqa: E402
-from models import arm, arm_reach  # noqa: E402
-from symphys.optim import global_norm  # noqa: E402
+from symphys.learn.optim import global_norm  # noqa: E402
+from symphys_models import arm, arm_reach  # noqa: E402
 
 BATCH = 8
 

@@ -1,6 +1,6 @@
 """The arm's global reaching policy: backprop vs CMA-ES table for RESULTS.md.
 
-    make arm-train     # symphys arm train: writes models/checkpoints/arm_reach.npz
+    make arm-train     # symphys arm train: writes symphys_models/checkpoints/arm_reach.npz
     make arm-cmaes     # symphys arm cmaes: same network and rollout budget, writes out/arm/cmaes.json
     python benchmarks/arm_reach.py
 
@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from results import write_section  # noqa: E402
 
-from models import arm_cli, arm_reach  # noqa: E402
+from symphys_models import arm_cli, arm_reach  # noqa: E402
 
 
 def main():
@@ -30,11 +30,10 @@ def main():
     parser.add_argument("--checkpoint", default=arm_reach.CHECKPOINT)
     parser.add_argument("--cmaes", default="out/arm/cmaes.json")
     args = parser.parse_args()
-    net, weights, meta = arm_reach.load_checkpoint(args.checkpoint)
+    net, weights, log, _ = arm_reach.load_checkpoint(args.checkpoint)
     task = arm_reach.ReachTask(hidden=net.sizes[1:-1], training=False)
     scores = task.evaluate(weights)
-    log = arm_reach.TrainingLog(**meta["log"])
-    arm_cli._plots(os.path.join("out", "arm"), log, scores)
+    arm_cli.plots(os.path.join("out", "arm"), log, scores)
     for name in ("learning_curve", "workspace_error"):
         shutil.copy(os.path.join("out", "arm", f"{name}.png"), os.path.join(HERE, f"arm_reach_{name}.png"))
     rows = [("backprop through physics (Adam, truncated BPTT)", log.updates, log.evaluations,
@@ -55,7 +54,7 @@ def main():
         "",
         "`make arm-train && make arm-cmaes && python benchmarks/arm_reach.py` (2-core CPU, JAX). "
         f"Network 3-{'-'.join(str(s) for s in net.sizes[1:-1])}-5 ReLU ({net.n_parameters:,} weights), "
-        f"batches of {meta['log']['evaluations'] // max(meta['log']['updates'], 1)} random targets in the "
+        f"batches of {log.evaluations // max(log.updates, 1)} random targets in the "
         f"{arm_reach.SHELL[0]}-{arm_reach.SHELL[1]} m shell, {arm_reach.DURATION:g} s rollouts, loss = mean tip "
         f"distance over the last {arm_reach.LOSS_WINDOW:g} s, gradients truncated to the last "
         f"{arm_reach.TRUNCATE:g} s. Errors on the 256 held-out targets (seed {arm_reach.HELD_OUT_SEED}), after "

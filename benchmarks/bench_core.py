@@ -15,16 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-import numpy as np
+import common
+from results import write_section
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = 1000
 
 
@@ -89,15 +88,8 @@ def run_times(backend, batch, repeats=3):
     for gradient in (False, True):
         model, state, outputs = build(batch, gradient)
         fn = sp.compile([state.velocity], outputs, backend)
-        velocity = model.initial_state(batch).velocity
-        fn(velocity)  # JIT / first-call work excluded
-        best = np.inf
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn(velocity)
-            best = min(best, time.perf_counter() - start)
-            if best > 10.0:  # long runs: one timing is precise enough
-                break
+        # JIT / first-call work excluded; long runs (over 10 s): one timing is precise enough.
+        best, _, _ = common.time_calls(fn, [model.initial_state(batch).velocity], repeats)
         rows["gradient" if gradient else "forward"] = best
     return rows
 
@@ -118,24 +110,19 @@ def main():
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 128])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=STEPS, help=argparse.SUPPRESS)
-    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--output", default=os.path.join(common.HERE, "RESULTS.md"))
     args = parser.parse_args()
     if args.child:
         child_compile(args.child, args.steps)
         return
     from tqdm import tqdm
 
-    import symphys.backend
-
-    symphys.backend.configure_jax()  # XLA flags must be set before JAX starts
-    import jax  # noqa: I001
-
+    devices = common.jax_platforms()
     sizes = graph_sizes()
     lines = [
         "## Core engine (`benchmarks/bench_core.py`)", "",
         f"Command: `{' '.join(['python', 'benchmarks/bench_core.py'] + sys.argv[1:])}`  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
-        f"JAX devices {[d.platform for d in jax.devices()]}; {time.strftime('%Y-%m-%d')}.  ",
+        f"Machine: {common.machine()}, JAX devices {devices}; {time.strftime('%Y-%m-%d')}.  ",
         "Scene: 8 boxes dropped on the ground, dt 0.01, 10 Jacobi sweeps, float64, 1,000 steps.  ",
         f"Graph size (nodes incl. scan inner graphs): forward {sizes['forward']}, "
         f"forward+gradient {sizes['gradient']}; the same for 1 or 32 bodies (tests/test_graph.py).",
@@ -154,9 +141,6 @@ def main():
         print(lines[-1], flush=True)
     table = "\n".join(lines) + "\n"
     print(table)
-    sys.path.insert(0, HERE)
-    from results import write_section
-
     write_section(args.output, "bench_core", table)
 
 

@@ -1,6 +1,6 @@
 """Peer engines on the timing-table quadruped: MuJoCo C, MuJoCo MJX and Brax.
 
-The same MJCF file as symphys's timing table (``models/timing_quadruped.xml``),
+The same MJCF file as symphys's timing table (``symphys_models/timing_quadruped.xml``),
 dt 0.01 s, 1,000 steps (10 s), float32 for the JAX engines, the same dense
 controller (81 inputs -> 16 servo targets, no biases; 0.5 tanh outputs) reading
 81 sensors of the same kind from each engine's own state (joint angles and
@@ -22,15 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
+import common
 import numpy as np
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from timing_table import CONTROLLERS, FEET, MODEL_FILE, STEPS, TARGET_SCALE, init_weights, n_weights, time_calls  # noqa: E402
 
 JOINTS = 16
 ENGINES = ("mujoco", "mjx", "brax")
@@ -39,14 +35,14 @@ ENGINES = ("mujoco", "mjx", "brax")
 def _mj_model():
     import mujoco
 
-    return mujoco.MjModel.from_xml_path(MODEL_FILE)
+    return mujoco.MjModel.from_xml_path(common.MODEL_FILE)
 
 
 def _body_ids(m):
     import mujoco
 
     return (mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "torso"),
-            [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, name) for name in FEET])
+            [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, name) for name in common.FEET])
 
 
 def features(xp, qpos, qvel, xpos, torso_rot, foot_vel, torso, feet, time_s):
@@ -62,7 +58,7 @@ def features(xp, qpos, qvel, xpos, torso_rot, foot_vel, torso, feet, time_s):
 def controller(xp, weights, x):
     for i, w in enumerate(weights):
         x = x @ w
-        x = xp.maximum(x, 0.0) if i < len(weights) - 1 else TARGET_SCALE * xp.tanh(x)
+        x = xp.maximum(x, 0.0) if i < len(weights) - 1 else common.TARGET_SCALE * xp.tanh(x)
     return x
 
 
@@ -124,6 +120,8 @@ def brax_function(batch: int, steps: int, gradient: bool):
     from brax.generalized import pipeline
     from brax.io import mjcf
 
+    from symphys.rotations import quat_matrix_rows
+
     m = _mj_model()
     m.opt.integrator = mujoco.mjtIntegrator.mjINT_EULER  # the only integrator Brax takes
     sys_ = mjcf.load_model(m)
@@ -137,7 +135,7 @@ def brax_function(batch: int, steps: int, gradient: bool):
         state = pipeline.init(sys_, q0, jnp.zeros(sys_.qd_size()))
 
         def one(state, t):
-            rot = _quat_to_matrix(state.x.rot[torso_link])
+            rot = jnp.array(quat_matrix_rows(*state.x.rot[torso_link]))
             x = features(jnp, state.q, state.qd, state.x.pos, rot, state.xd.vel[feet_links], torso_link,
                          feet_links, t * dt)
             return pipeline.step(sys_, state, controller(jnp, weights, x)), None
@@ -161,35 +159,27 @@ def _compiled_loss(rollout, batch: int, gradient: bool):
     return jax.jit(jax.value_and_grad(loss) if gradient else loss)
 
 
-def _quat_to_matrix(q):
-    import jax.numpy as jnp
-
-    w, x, y, z = q
-    return jnp.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-                      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                      [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
-
-
 def measure(engine: str, controller_name: str, batch: int, gradient: bool, steps: int) -> dict:
-    sizes = CONTROLLERS[controller_name]
-    weights = init_weights(sizes, "float32")
-    row = dict(engine=engine, controller=controller_name, weights=n_weights(sizes), batch=batch,
+    sizes = common.CONTROLLERS[controller_name]
+    weights = common.init_weights(sizes, "float32")
+    row = dict(engine=engine, controller=controller_name, weights=common.n_weights(sizes), batch=batch,
                gradient=gradient, steps=steps)
     if engine == "mujoco":
         start = time.perf_counter()
         distance = mujoco_forward(weights, batch, steps)
         run = time.perf_counter() - start
-        return dict(row, compile_s=0.0, run_s=run, seconds_per_10s=run * STEPS / steps, distance=distance,
+        return dict(row, compile_s=0.0, run_s=run, seconds_per_10s=run * common.STEPS / steps, distance=distance,
                     grad_norm=None, finite=bool(np.isfinite(distance)))
     import jax
 
     fn = (mjx_function if engine == "mjx" else brax_function)(batch, steps, gradient)
     # jit compiles at the first call: that call's time is the compile time.
-    best, out, compile_s = time_calls(lambda w: jax.block_until_ready(fn(w)), [[jax.numpy.asarray(w) for w in weights]])
+    best, out, compile_s = common.time_calls(lambda w: jax.block_until_ready(fn(w)),
+                                             [[jax.numpy.asarray(w) for w in weights]])
     distance = float(out[0] if gradient else out)
     grad_norm = float(np.sqrt(sum(float(np.sum(np.square(np.asarray(g)))) for g in out[1]))) if gradient else None
     finite = bool(np.isfinite(distance) and (grad_norm is None or np.isfinite(grad_norm)))
-    return dict(row, compile_s=compile_s, run_s=best, seconds_per_10s=best * STEPS / steps, distance=distance,
+    return dict(row, compile_s=compile_s, run_s=best, seconds_per_10s=best * common.STEPS / steps, distance=distance,
                 grad_norm=grad_norm, finite=finite)
 
 
@@ -207,7 +197,7 @@ def available(engine: str) -> str | None:
     return None
 
 
-def plan(engines, batches, controllers, short_steps, steps=STEPS):
+def plan(engines, batches, controllers, short_steps, steps=common.STEPS):
     rows = []
     for engine in engines:
         for batch in batches:
@@ -221,28 +211,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 128])
-    parser.add_argument("--controllers", nargs="+", default=["small"], choices=list(CONTROLLERS))
-    parser.add_argument("--steps", type=int, default=STEPS, help="steps of the batch-1 rows (default 1,000)")
+    parser.add_argument("--controllers", nargs="+", default=["small"], choices=list(common.CONTROLLERS))
+    parser.add_argument("--steps", type=int, default=common.STEPS, help="steps of the batch-1 rows (default 1,000)")
     parser.add_argument("--short-steps", type=int, default=100, help="steps timed (then scaled) at batch > 1")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    from tqdm import tqdm
-
-    results, skipped = [], []
+    skipped = []
     for engine in args.engines:
         reason = available(engine)
         if reason:
             skipped.append(reason)
             print("skipped:", reason, file=sys.stderr)
     engines = [e for e in args.engines if available(e) is None]
-    try:
-        for engine, name, batch, gradient, steps in (bar := tqdm(plan(engines, args.batches, args.controllers,
-                                                                       args.short_steps, args.steps), desc="peers")):
-            bar.set_postfix_str(f"{engine} {name} B={batch} {'grad' if gradient else 'fwd'}")
-            results.append(measure(engine, name, batch, gradient, steps))
-            tqdm.write(json.dumps(results[-1]))
-    except KeyboardInterrupt:
-        print("interrupted: keeping the rows measured so far", file=sys.stderr)
+    rows = plan(engines, args.batches, args.controllers, args.short_steps, args.steps)
+    results = common.measure_rows(rows, measure, common.row_label, "peers")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(rows=results, skipped=skipped), f, indent=1)

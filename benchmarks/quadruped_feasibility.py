@@ -7,7 +7,7 @@ harmonics of the controller's 1.5 Hz phase (the paper's network only sees
 that phase, so every gait it can express is of this kind), with thousands
 of evaluations, for several servo torque limits.
 
-Robot: ``models/quadruped.xml`` as is (28.7 kg, 8 pitch servos, +-45 deg,
+Robot: ``symphys_models/quadruped.xml`` as is (28.7 kg, 8 pitch servos, +-45 deg,
 dt 5 ms, friction 1), except the servos' torque limit and the integrator
 (implicitfast: the file's Euler makes the servos chatter).  Its actuators are
 MuJoCo position servos (kp 300, kv 10, the same 30 1/s gain as symphys's
@@ -38,10 +38,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from benchmarks.results import write_section  # noqa: E402
-from models import quadruped, quadruped_gait  # noqa: E402
+from results import write_section  # noqa: E402
 
-XML = os.path.join(os.path.dirname(HERE), "models", "quadruped.xml")
+from symphys_models import quadruped, quadruped_gait  # noqa: E402
+
+XML = os.path.join(os.path.dirname(HERE), "symphys_models", "quadruped.xml")
 STEPS = int(round(quadruped_gait.DURATION / quadruped.DT))  # 1,600 steps of 5 ms
 
 
@@ -164,7 +165,7 @@ def main(argv=None) -> int:
              f"`python benchmarks/quadruped_feasibility.py --torques {' '.join(f'{t:g}' for t in args.torques)} "
              f"--evaluations {args.evaluations} --seeds {' '.join(map(str, args.seeds))}` "
              f"({(time.perf_counter() - start) / 60:.0f} min, 2-core CPU, MuJoCo "
-             f"{mujoco.__version__}). The robot is `models/quadruped.xml` with the servos' torque "
+             f"{mujoco.__version__}). The robot is `symphys_models/quadruped.xml` with the servos' torque "
              "limit changed; gaits are any 1.5 Hz periodic targets with two harmonics (40 numbers, found by "
              "CMA-ES); the score is the mean forward velocity of the torso over 8 s from rest.", "",
              "| servo limit (N m) | seed | hand-tuned trot (m/s) | CMA-ES rollouts | wall (s) | best after 500 "

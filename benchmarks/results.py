@@ -20,3 +20,8 @@ def write_section(path: str, name: str, text: str) -> None:
         content.rstrip() + "\n\n" + block + "\n")
     with open(path, "w") as handle:
         handle.write(content)
+
+
+def image_link(alt: str, image: str, results: str) -> str:
+    """Markdown image of file ``image``, its path relative to the folder of the results file ``results``."""
+    return f"![{alt}]({os.path.relpath(image, os.path.dirname(os.path.abspath(results)))})"

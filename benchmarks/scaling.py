@@ -15,20 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
+import common
 import numpy as np
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+from bench_core import build
+from results import image_link, write_section
 
 
 def measure(n_boxes: int, batch: int, gradient: bool, steps: int, backend: str = "jax") -> dict:
-    from bench_core import build
-    from timing_table import time_calls
-
     import symphys as sp
 
     batch_axis = None if batch == 1 else batch
@@ -36,7 +32,7 @@ def measure(n_boxes: int, batch: int, gradient: bool, steps: int, backend: str =
     start = time.perf_counter()
     fn = sp.compile([state.velocity], outputs, backend)
     compile_s = time.perf_counter() - start
-    best, out, _ = time_calls(fn, [model.initial_state(batch_axis).velocity])
+    best, out, _ = common.time_calls(fn, [model.initial_state(batch_axis).velocity])
     return dict(boxes=n_boxes, batch=batch, gradient=gradient, steps=steps, compile_s=compile_s,
                 ms_per_step=1e3 * best / steps, finite=bool(np.all(np.isfinite(np.asarray(out[0])))))
 
@@ -46,32 +42,20 @@ def main(argv=None):
     parser.add_argument("--bodies", nargs="+", type=int, default=[1, 4, 16, 64])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 16, 128, 1024])
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--output", default=os.path.join(common.HERE, "RESULTS.md"))
     parser.add_argument("--section", default="scaling")
-    parser.add_argument("--plot", default=os.path.join(HERE, "scaling.png"))
+    parser.add_argument("--plot", default=os.path.join(common.HERE, "scaling.png"))
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    from tqdm import tqdm
-
-    import symphys.backend
-
-    symphys.backend.configure_jax()
-    import jax
-
-    devices = sorted({d.platform for d in jax.devices()})
+    devices = common.jax_platforms()
     points = [(n, 1) for n in args.bodies] + [(8, b) for b in args.batches]
-    results = []
-    try:
-        for n, b, gradient in (bar := tqdm([(n, b, g) for n, b in points for g in (False, True)], desc="scaling")):
-            bar.set_postfix_str(f"{n} boxes B={b} {'grad' if gradient else 'fwd'}")
-            results.append(measure(n, b, gradient, args.steps))
-            tqdm.write(json.dumps(results[-1]))
-    except KeyboardInterrupt:
-        print("interrupted: writing the points measured so far", file=sys.stderr)
+    rows = [(n, b, gradient) for n, b in points for gradient in (False, True)]
+    results = common.measure_rows(rows, lambda n, b, gradient: measure(n, b, gradient, args.steps),
+                                  lambda n, b, gradient: f"{n} boxes B={b} {'grad' if gradient else 'fwd'}", "scaling")
     by = {(r["boxes"], r["batch"], r["gradient"]): r for r in results}
     lines = ["## Scaling: bodies and batch (`benchmarks/scaling.py`)", "",
              f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores; JAX devices {devices}; "
+             f"Machine: {common.machine()}; JAX devices {devices}; "
              f"{time.strftime('%Y-%m-%d')}.  ",
              f"Boxes dropped on the ground, dt 0.01, Jacobi 10 sweeps, float32, JAX; {args.steps} steps per call; "
              "gradient w.r.t. every initial velocity. Milliseconds per step (per step of the whole batch).", "",
@@ -109,10 +93,8 @@ def main(argv=None):
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
         plt.close(fig)
-        lines += ["", f"![scaling]({os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.output)))})"]
+        lines += ["", image_link("scaling", args.plot, args.output)]
     if args.output:
-        from results import write_section
-
         write_section(args.output, args.section, "\n".join(lines))
 
 

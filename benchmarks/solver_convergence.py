@@ -10,15 +10,16 @@ jitter over the last second, and run time of 1,000 steps (JAX, CPU).
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
+import common
 import numpy as np
+from results import write_section
 
 import symphys as sp
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 G = 9.81
 
 
@@ -35,6 +36,7 @@ def scene(method, iterations, warm_start):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     n = int(2.0 / (0.5 * G * 0.01))
     discrete_stop = 0.01 * (n * 2.0 - 0.5 * G * 0.01 * n * (n + 1) / 2)
     lines = ["## Solver convergence (`benchmarks/solver_convergence.py`)", "",
@@ -62,10 +64,7 @@ def main():
                              f"{1e3 * drift.max():.3f} | {1e3 * penetration.max():.3f} | "
                              f"{stop:.4f} | {jitter:.1e} | {seconds:.3f} |")
                 print(lines[-1], flush=True)
-    sys.path.insert(0, HERE)
-    from results import write_section
-
-    write_section(os.path.join(HERE, "RESULTS.md"), "solver_convergence", "\n".join(lines))
+    write_section(os.path.join(common.HERE, "RESULTS.md"), "solver_convergence", "\n".join(lines))
 
 
 if __name__ == "__main__":

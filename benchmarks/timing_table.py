@@ -1,6 +1,6 @@
 """The paper's timing table: seconds to simulate 10 s of 1 and 128 quadrupeds.
 
-The quadruped of ``models/timing_quadruped.xml`` (17 bodies, 16 hinge
+The quadruped of ``symphys_models/timing_quadruped.xml`` (17 bodies, 16 hinge
 servos, every body touching the ground; dt 0.01 s, 1,000 steps, colored
 Gauss-Seidel, 10 sweeps) is driven by a dense controller reading 81 sensors
 (16 joint angles and speeds, the torso's height, rotation, velocity and
@@ -26,45 +26,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 
+import common
 import numpy as np
+from results import image_link, write_section
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-MODEL_FILE = os.path.join(ROOT, "models", "timing_quadruped.xml")
-STEPS = 1000  # 10 s at dt 0.01
-CONTROLLERS = {"small": (81, 16), "large": (81, 1024, 1024, 16)}
 PAPER = {  # seconds per 10 s, i7-5930K CPU and GTX 1080 GPU (seed paper)
     ("small", 1, True): (8.17, 69.6), ("large", 1, True): (13.2, 75.0),
     ("small", 128, True): (263, 128), ("large", 128, True): (311, 129),
     ("small", 1, False): (1.06, 9.69), ("large", 1, False): (2.04, 9.69),
     ("small", 128, False): (47.7, 17.8), ("large", 128, False): (50.4, 18.3),
 }
-FEET = ("front_left_foot", "front_right_foot", "rear_left_foot", "rear_right_foot")
-TARGET_SCALE = 0.5  # rad: targets = 0.5 tanh(output)
 
 
 def load_model(dtype: str = "float32", iterations: int = 10):
     import symphys as sp
 
-    return sp.load_mjcf(MODEL_FILE, dtype=dtype, method="gauss_seidel", iterations=iterations).build()
-
-
-def n_weights(sizes) -> int:
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-
-
-def init_weights(sizes, dtype: str, seed: int = 0) -> list:
-    """He-normal hidden layers, the output layer a tenth of that: the robot starts moving gently."""
-    rng = np.random.default_rng(seed)
-    layers = list(zip(sizes[:-1], sizes[1:]))
-    return [(rng.normal(0.0, np.sqrt(2.0 / a) * (0.1 if i == len(layers) - 1 else 1.0), (a, b))).astype(dtype)
-            for i, (a, b) in enumerate(layers)]
+    return sp.load_mjcf(common.MODEL_FILE, dtype=dtype, method="gauss_seidel", iterations=iterations).build()
 
 
 def sensors(model, state, step):
@@ -74,7 +56,7 @@ def sensors(model, state, step):
     from symphys.backend import pt
 
     torso = model.body_index("torso")
-    feet = [model.body_index(name) for name in FEET]
+    feet = [model.body_index(name) for name in common.FEET]
     batch = state.position.shape[0]
     position, velocity = state.position, state.velocity
     rotation = math3d.quat_to_matrix(state.orientation[:, torso]).reshape((batch, 9))
@@ -97,7 +79,7 @@ def controller_output(weights, inputs):
     x = inputs
     for i, w in enumerate(weights):
         x = pt.dot(x, w)
-        x = pt.maximum(x, 0.0) if i < len(weights) - 1 else TARGET_SCALE * pt.tanh(x)
+        x = pt.maximum(x, 0.0) if i < len(weights) - 1 else common.TARGET_SCALE * pt.tanh(x)
     return x
 
 
@@ -116,41 +98,23 @@ def build_function(model, sizes, batch: int, gradient: bool, steps: int, backend
     return sp.compile(weights, outputs, backend), sp.graph_stats(outputs)["total"]
 
 
-def time_calls(fn, args, repeats: int = 3, long: float = 10.0) -> tuple[float, list, float]:
-    """(best time of up to ``repeats`` calls, last outputs, time of the first call).
-
-    The first call also compiles what JAX (XLA) and Numba compile lazily, so it is timed apart.
-    """
-    start = time.perf_counter()
-    out = fn(*args)
-    first = time.perf_counter() - start
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn(*args)
-        best = min(best, time.perf_counter() - start)
-        if best > long:
-            break
-    return best, out, first
-
-
 def measure(backend: str, controller: str, batch: int, gradient: bool, steps: int, dtype: str) -> dict:
     model = load_model(dtype)
-    sizes = CONTROLLERS[controller]
-    weights = init_weights(sizes, dtype)
+    sizes = common.CONTROLLERS[controller]
+    weights = common.init_weights(sizes, dtype)
     start = time.perf_counter()
     fn, nodes = build_function(model, sizes, batch, gradient, steps, backend)
     compile_s = time.perf_counter() - start
-    run_s, out, first_call_s = time_calls(fn, weights)
+    run_s, out, first_call_s = common.time_calls(fn, weights)
     distance = float(np.asarray(out[0]))
     grad_norm = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=float) ** 2) for g in out[1:]))) if gradient else None
-    return dict(backend=backend, controller=controller, weights=n_weights(sizes), batch=batch,
+    return dict(backend=backend, controller=controller, weights=common.n_weights(sizes), batch=batch,
                 gradient=gradient, steps=steps, compile_s=compile_s, first_call_s=first_call_s, run_s=run_s,
-                seconds_per_10s=run_s * STEPS / steps, distance=distance, grad_norm=grad_norm, nodes=nodes,
+                seconds_per_10s=run_s * common.STEPS / steps, distance=distance, grad_norm=grad_norm, nodes=nodes,
                 finite=bool(np.isfinite(distance) and (grad_norm is None or np.isfinite(grad_norm))))
 
 
-def plan(backends, batches, controllers, short_steps, gpu: bool, steps: int = STEPS):
+def plan(backends, batches, controllers, short_steps, gpu: bool, steps: int = common.STEPS):
     """(backend, controller, batch, gradient, steps) rows, cheapest first.
 
     On a CPU, batch > 1 and the C/Numba rows are measured over
@@ -173,7 +137,7 @@ def markdown(results, args, machine: str, devices) -> list:
     lines = [f"## Paper's timing table{' on a GPU' if paper_col else ''} (`benchmarks/timing_table.py`)", "",
              f"Command: `python benchmarks/timing_table.py {' '.join(args)}`  ",
              f"Machine: {machine}; JAX devices {devices}; {time.strftime('%Y-%m-%d')}.  ",
-             f"Model: `models/timing_quadruped.xml` ({model.n_bodies} bodies, {model.n_motors} servos, "
+             f"Model: `symphys_models/timing_quadruped.xml` ({model.n_bodies} bodies, {model.n_motors} servos, "
              f"{model.n_rows} constraint rows, colored Gauss-Seidel 10 sweeps, dt 0.01), float32, "
              "10 s = 1,000 steps; loss = distance the torso travels; "
              "gradient w.r.t. every controller weight. Compile times are cold (fresh caches) unless noted; "
@@ -190,7 +154,7 @@ def markdown(results, args, machine: str, devices) -> list:
         if r["gradient"] and (r["backend"], r["controller"], r["batch"]) in forward:
             ratio = f"{r['seconds_per_10s'] / forward[(r['backend'], r['controller'], r['batch'])]:.1f}"
         paper_ratio = f"{paper / r['seconds_per_10s']:.2f}" if paper and r["finite"] else ""
-        scaled = "" if r["steps"] == STEPS else " (scaled)"
+        scaled = "" if r["steps"] == common.STEPS else " (scaled)"
         value = f"{r['seconds_per_10s']:.2f}{scaled}" if r["finite"] else "non-finite"
         lines.append(f"| {r['backend']} | {r['weights']:,} | {r['batch']} | {'fwd+grad' if r['gradient'] else 'fwd'} "
                      f"| {value} | {paper or ''} | {paper_ratio} | {ratio} | {r['compile_s']:.1f} "
@@ -213,7 +177,7 @@ def peer_table(results, peer_rows, skipped) -> list:
         ratio = f"{mine['seconds_per_10s'] / r['seconds_per_10s']:.1f}" if mine and r["finite"] else ""
         grad_fwd = (f"{r['seconds_per_10s'] / forward[(r['engine'], r['controller'], r['batch'])]:.1f}"
                     if r["gradient"] and (r["engine"], r["controller"], r["batch"]) in forward else "")
-        value = f"{r['seconds_per_10s']:.3g}{'' if r['steps'] == STEPS else ' (scaled)'}" if r["finite"] \
+        value = f"{r['seconds_per_10s']:.3g}{'' if r['steps'] == common.STEPS else ' (scaled)'}" if r["finite"] \
             else "non-finite"
         lines.append(f"| {r['engine']} | {r['weights']:,} | {r['batch']} | {'fwd+grad' if r['gradient'] else 'fwd'} "
                      f"| {value} | {mine['seconds_per_10s']:.3g} | {ratio} | {grad_fwd} | {r['compile_s']:.1f} "
@@ -248,16 +212,18 @@ def main(argv=None):
     parser.add_argument("--backends", nargs="+", default=["jax", "c"],
                         help="jax (every row), c, numba (small controller, batch 1; minutes of compiling each)")
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 128])
-    parser.add_argument("--controllers", nargs="+", default=list(CONTROLLERS), choices=list(CONTROLLERS))
-    parser.add_argument("--steps", type=int, default=STEPS, help="steps of the full rows (default 1,000 = 10 s)")
+    parser.add_argument("--controllers", nargs="+", default=list(common.CONTROLLERS),
+                        choices=list(common.CONTROLLERS))
+    parser.add_argument("--steps", type=int, default=common.STEPS,
+                        help="steps of the full rows (default 1,000 = 10 s)")
     parser.add_argument("--short-steps", type=int, default=100,
                         help="steps timed (then scaled) for the slow CPU rows (default 100)")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--warm-cache", action="store_true", help="keep the usual caches (compile times warm)")
-    parser.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--output", default=os.path.join(common.HERE, "RESULTS.md"))
     parser.add_argument("--section", default="timing_table")
     parser.add_argument("--json", help="also write the rows as JSON here")
-    parser.add_argument("--plot", default=os.path.join(HERE, "timing_table.png"))
+    parser.add_argument("--plot", default=os.path.join(common.HERE, "timing_table.png"))
     parser.add_argument("--peers", nargs="*", default=None, metavar="ENGINE",
                         help="also time these peer engines (mujoco mjx brax; none named: all) in the same run")
     parser.add_argument("--peer-batches", nargs="+", type=int, default=[1, 128])
@@ -267,23 +233,10 @@ def main(argv=None):
         os.environ.update(SYMPHYS_CACHE_DIR=os.path.join(folder, "functions"),
                           SYMPHYS_JAX_CACHE=os.path.join(folder, "jax"),
                           PYTENSOR_FLAGS=f"base_compiledir={os.path.join(folder, 'pytensor')}")
-    from tqdm import tqdm
-
-    import symphys.backend
-
-    symphys.backend.configure_jax()
-    import jax
-
-    devices = sorted({d.platform for d in jax.devices()})
+    devices = common.jax_platforms()
     rows = plan(args.backends, args.batches, args.controllers, args.short_steps, "gpu" in devices, args.steps)
-    results = []
-    try:
-        for backend, controller, batch, gradient, steps in (bar := tqdm(rows, desc="timing table")):
-            bar.set_postfix_str(f"{backend} {controller} B={batch} {'grad' if gradient else 'fwd'}")
-            results.append(measure(backend, controller, batch, gradient, steps, args.dtype))
-            tqdm.write(json.dumps(results[-1]))
-    except KeyboardInterrupt:
-        print("interrupted: writing the rows measured so far", file=sys.stderr)
+    results = common.measure_rows(rows, lambda *row: measure(*row, args.dtype), common.row_label,
+                                  "timing table")
     peer_rows, skipped = [], []
     try:
         if args.peers is not None:
@@ -295,7 +248,7 @@ def main(argv=None):
     finally:
         if not args.warm_cache:
             shutil.rmtree(folder, ignore_errors=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = common.machine()
     lines = markdown(results, sys.argv[1:] if argv is None else argv, machine, devices)
     if args.peers is not None:
         lines += [""] + peer_table(results, peer_rows, skipped)
@@ -305,13 +258,10 @@ def main(argv=None):
             json.dump(dict(machine=machine, devices=devices, rows=results), f, indent=1)
     if args.plot and results:
         plot(results, args.plot, f"symphys quadruped, 10 s ({', '.join(devices)})")
-        lines += ["", f"![timing table]({os.path.relpath(args.plot, os.path.dirname(os.path.abspath(args.output)))})"]
+        lines += ["", image_link("timing table", args.plot, args.output)]
     if args.output:
-        from results import write_section  # benchmarks/results.py
-
         write_section(args.output, args.section, "\n".join(lines))
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, HERE)
     main()

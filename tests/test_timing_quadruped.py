@@ -1,4 +1,4 @@
-"""The timing-table quadruped (models/timing_quadruped.xml) and its controller: what the benchmark times.
+"""The timing-table quadruped (symphys_models/timing_quadruped.xml) and its controller: what the benchmark times.
 
 The benchmark's figures mean something only if the model stands, the
 controllers have the paper's weight counts and the sensors are what they say.
@@ -14,12 +14,13 @@ import symphys as sp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import common  # noqa: E402
 import timing_table  # noqa: E402
 
 
 def test_controllers_have_the_papers_weight_counts():
-    assert timing_table.n_weights(timing_table.CONTROLLERS["small"]) == 1296
-    assert timing_table.n_weights(timing_table.CONTROLLERS["large"]) == 1147904
+    assert common.n_weights(common.CONTROLLERS["small"]) == 1296
+    assert common.n_weights(common.CONTROLLERS["large"]) == 1147904
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_quadruped_stands_with_servos_holding(standing):
     # Starts with the torso's centre at 0.485 m; soft contacts and joints settle it by ~2 cm.
     assert height[-1] == pytest.approx(0.485, abs=0.03)
     assert np.abs(np.asarray(trajectory.velocity)[-50:]).max() < 0.05  # m/s over the last 0.5 s
-    feet = [model.body_index(name) for name in timing_table.FEET]
+    feet = [model.body_index(name) for name in common.FEET]
     assert np.abs(np.asarray(trajectory.position)[-1, feet, :2] - model.init_position[feet, :2]).max() < 0.01
 
 
@@ -67,7 +68,7 @@ def test_sensors_are_81_and_read_the_state():
 
 def test_mujoco_reads_the_same_file():
     mujoco = pytest.importorskip("mujoco")
-    m = mujoco.MjModel.from_xml_path(timing_table.MODEL_FILE)
+    m = mujoco.MjModel.from_xml_path(common.MODEL_FILE)
     ours = timing_table.load_model("float64")
     assert (m.nbody - 1, m.nu) == (ours.n_bodies, ours.n_motors)
     np.testing.assert_allclose(np.sort(m.body_mass[1:]), np.sort(ours.body_mass), rtol=1e-6)
