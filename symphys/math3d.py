@@ -6,7 +6,10 @@ coordinates.  Functions accept any leading axes and work on graph variables.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .backend import pt
+from .rotations import quat_matrix_rows
 
 
 def cross(a, b):
@@ -29,11 +32,7 @@ def matvec(matrix, vector):
 def quat_to_matrix(q):
     """Rotation matrix (..., 3, 3) of unit quaternions q (..., 4)."""
     w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    rows = [
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-    ]
+    rows = quat_matrix_rows(w, x, y, z)
     return pt.stack([pt.stack(r, axis=-1) for r in rows], axis=-2)
 
 
@@ -67,3 +66,10 @@ def rotate_inertia(rotation, principal):
     """World-frame tensor R diag(principal) R^T; rotation (..., 3, 3), principal (..., 3)."""
     scaled = rotation * principal[..., None, :]
     return pt.sum(scaled[..., :, None, :] * rotation[..., None, :, :], axis=-1)
+
+
+def quat_rotate(q, vector):
+    """Body-frame vector (3,) (numpy; any units) rotated into the world by unit quaternions q (..., 4)."""
+    w, u = q[..., :1], q[..., 1:]
+    v = pt.as_tensor_variable(np.asarray(vector, dtype=float)) * pt.ones_like(u)
+    return v + 2 * cross(u, cross(u, v) + w * v)

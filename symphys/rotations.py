@@ -17,9 +17,7 @@ def quat_to_matrix(q) -> np.ndarray:
     """Rotation matrices (..., 3, 3), body to world, of unit quaternions (..., 4)."""
     q = np.asarray(q, dtype=float)
     w, x, y, z = np.moveaxis(q, -1, 0)
-    rows = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]]
+    rows = quat_matrix_rows(w, x, y, z)
     return np.stack([np.stack(row, axis=-1) for row in rows], axis=-2)
 
 

@@ -11,7 +11,9 @@ import math
 
 import numpy as np
 
-from .model import JointType, Model, Shape, SolverOptions, _frozen
+from . import shapes
+from .model import JointType, Model, Shape, SolverOptions, frozen_array
+from .rotations import quat_multiply, quat_to_matrix
 
 DEFAULT_DENSITY = 1000.0  # kg/m^3, water; used when neither mass nor density is given
 
@@ -41,20 +43,6 @@ class Motor:
     index: int
     name: str
     joint: Joint
-
-
-def _np_rotation(q: np.ndarray) -> np.ndarray:
-    w, x, y, z = q
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
-
-
-def _np_quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return np.array([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw])
 
 
 def _perpendiculars(axis: np.ndarray):
@@ -106,28 +94,6 @@ def _unit_quaternion(value, name: str = "orientation") -> np.ndarray:
     if norm < 1e-9:
         raise ValueError(f"{name} must be a nonzero quaternion (w, x, y, z), got {q.tolist()}")
     return q / norm
-
-
-def _unit_inertia(shape: Shape, size: np.ndarray) -> tuple[float, np.ndarray]:
-    """Volume (m^3) and principal inertia per kg (m^2) of a uniform solid."""
-    if shape == Shape.SPHERE:
-        r = size[0]
-        return 4.0 / 3.0 * math.pi * r**3, np.full(3, 0.4 * r * r)
-    if shape == Shape.BOX:
-        hx, hy, hz = size
-        volume = 8.0 * hx * hy * hz
-        return volume, np.array([hy * hy + hz * hz, hx * hx + hz * hz, hx * hx + hy * hy]) / 3.0
-    # Capsule along body z: cylinder of length 2h plus two hemispheres of radius r.
-    r, h = size[0], size[1]
-    length = 2.0 * h
-    v_cyl = math.pi * r * r * length
-    v_sph = 4.0 / 3.0 * math.pi * r**3
-    volume = v_cyl + v_sph
-    m_cyl, m_sph = v_cyl / volume, v_sph / volume  # per kg of the whole capsule
-    axial = m_cyl * r * r / 2.0 + m_sph * 0.4 * r * r
-    transverse = (m_cyl * (length * length / 12.0 + r * r / 4.0)
-                  + m_sph * (0.4 * r * r + length * length / 4.0 + 3.0 * length * r / 8.0))
-    return volume, np.array([transverse, transverse, axial])
 
 
 def _contact_candidates(shape: Shape, size: np.ndarray):
@@ -208,7 +174,7 @@ class World:
         world frame); friction coefficient and restitution in [0, 1].
         """
         shape = Shape(shape)
-        volume, unit_inertia = _unit_inertia(shape, np.asarray(size, dtype=float))
+        volume, unit_inertia = shapes.unit_inertia(shape, np.asarray(size, dtype=float))
         if mass is not None and density is not None:
             raise ValueError("mass and density: give one of them, not both")
         if mass is not None:
@@ -272,7 +238,7 @@ class World:
             raise ValueError(f"name: joint names must be unique non-empty strings, got {name!r}")
         x_a, q_a = self._pose(a)
         x_b, q_b = self._pose(b)
-        rot_a, rot_b = _np_rotation(q_a), _np_rotation(q_b)
+        rot_a, rot_b = quat_to_matrix(q_a), quat_to_matrix(q_b)
         anchor = x_b if anchor is None else _finite_vector(anchor, 3, "anchor")
         axis_world = _finite_vector(axis, 3, "axis")
         norm = np.linalg.norm(axis_world)
@@ -295,7 +261,7 @@ class World:
             anchor_parent=rot_a.T @ (anchor - x_a), anchor_child=rot_b.T @ (anchor - x_b),
             axis_parent=axis_parent, axis_child=rot_b.T @ axis_world,
             normal_parent=normal, binormal_parent=binormal,
-            reference=_np_quat_multiply(q_a * np.array([1, -1, -1, -1]), q_b), lower=lower, upper=upper))
+            reference=quat_multiply(q_a * np.array([1, -1, -1, -1]), q_b), lower=lower, upper=upper))
         return Joint(index=index, name=name, type=joint_type)
 
     def add_hinge(self, parent, child, anchor, axis, lower: float | None = None,
@@ -354,26 +320,26 @@ class World:
         dtype = self.dtype
         return Model(
             dt=self.dt,
-            gravity=_frozen(self.gravity, dtype),
+            gravity=frozen_array(self.gravity, dtype),
             dtype=dtype,
             body_names=tuple(x["name"] for x in b),
-            body_shape=_frozen([int(x["shape"]) for x in b], np.int64),
-            body_size=_frozen([x["size"] for x in b], dtype),
-            body_mass=_frozen([x["mass"] for x in b], dtype),
-            body_unit_inertia=_frozen([x["unit_inertia"] for x in b], dtype),
-            body_friction=_frozen([x["friction"] for x in b], dtype),
-            body_restitution=_frozen([x["restitution"] for x in b], dtype),
-            init_position=_frozen([x["position"] for x in b], dtype),
-            init_orientation=_frozen([x["orientation"] for x in b], dtype),
-            init_velocity=_frozen([x["velocity"] for x in b], dtype),
-            init_angular_velocity=_frozen([x["angular_velocity"] for x in b], dtype),
+            body_shape=frozen_array([int(x["shape"]) for x in b], np.int64),
+            body_size=frozen_array([x["size"] for x in b], dtype),
+            body_mass=frozen_array([x["mass"] for x in b], dtype),
+            body_unit_inertia=frozen_array([x["unit_inertia"] for x in b], dtype),
+            body_friction=frozen_array([x["friction"] for x in b], dtype),
+            body_restitution=frozen_array([x["restitution"] for x in b], dtype),
+            init_position=frozen_array([x["position"] for x in b], dtype),
+            init_orientation=frozen_array([x["orientation"] for x in b], dtype),
+            init_velocity=frozen_array([x["velocity"] for x in b], dtype),
+            init_angular_velocity=frozen_array([x["angular_velocity"] for x in b], dtype),
             has_ground=self._ground is not None,
             ground_height=float(ground["height"]),
             ground_friction=float(ground["friction"]),
             ground_restitution=float(ground["restitution"]),
-            contact_body=_frozen(np.array(contact_body, dtype=np.int64).reshape(-1)),
-            contact_offset=_frozen(np.array(contact_offset, dtype=dtype).reshape(-1, 3)),
-            contact_radius=_frozen(np.array(contact_radius, dtype=dtype).reshape(-1)),
+            contact_body=frozen_array(np.array(contact_body, dtype=np.int64).reshape(-1)),
+            contact_offset=frozen_array(np.array(contact_offset, dtype=dtype).reshape(-1, 3)),
+            contact_radius=frozen_array(np.array(contact_radius, dtype=dtype).reshape(-1)),
             solver=self.solver,
             **self._joint_arrays(dtype),
         )
@@ -383,7 +349,7 @@ class World:
 
         def array(rows, key, width=None, kind=dtype):
             shape = (len(rows),) if width is None else (len(rows), width)
-            return _frozen(np.array([r[key] for r in rows], dtype=kind).reshape(shape))
+            return frozen_array(np.array([r[key] for r in rows], dtype=kind).reshape(shape))
 
         return dict(
             joint_names=tuple(x["name"] for x in j),

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from models import arm, quadruped
+from symphys_models import arm, quadruped
 from symphys.model import JointType, Shape
 
 DATA = Path(__file__).parent / "data"
-ARM_XML = Path(__file__).parents[1] / "models" / "arm.xml"
+ARM_XML = Path(__file__).parents[1] / "symphys_models" / "arm.xml"
 ARM_STEPS = 100
-QUADRUPED_XML = Path(__file__).parents[1] / "models" / "quadruped.xml"
+QUADRUPED_XML = Path(__file__).parents[1] / "symphys_models" / "quadruped.xml"
 QUADRUPED_STEPS = 100  # 0.5 s of trot
 MUJOCO_STEPS = 200  # 1 s at the files' 5 ms time step
 # Pendulum: symphys's hinge is a soft 60 Hz constraint (sags ~0.1 mm under
