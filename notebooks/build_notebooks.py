@@ -34,8 +34,9 @@ GRAPH_OF_ONE_STEP = [
 What symphys generates for one simulation step of a small world (a sphere and a box on the
 ground): the symbolic graph printed (`dprint`) and drawn, its node counts split into the parts
 of a step (forces, constraint rows, solver, integration), the counts left after each compiler's
-rewrites, and the compiled step timed. Everything here is computed by `symphys.graph`, which
-you can call outside notebooks too (`symphys graph` on the command line writes the drawing).
+rewrites, and the compiled step timed. Everything here is computed by `symphys.inspect` (its
+`graph` module counts, its `draw` module draws), which you can call outside notebooks too
+(`symphys graph` on the command line writes the drawing).
 """),
     code("""
 import os
@@ -46,7 +47,7 @@ import numpy as np
 from IPython.display import HTML, Markdown, display
 
 import symphys as sp
-from symphys import graph
+from symphys.inspect import draw, graph
 
 OUT = os.path.join(tempfile.gettempdir(), "symphys-notebooks")  # drawings are written here
 """, "node-counts"),
@@ -66,8 +67,9 @@ print(f"{model.n_bodies} bodies, {model.n_contacts} contact candidates, {model.n
     md("""
 ## One symbolic step and its node counts
 
-`graph.step_parts(model)` emits one step on a symbolic state (`sp.step(model, sp.symbolic_state(model))`)
-and sorts every node into the part of the step it belongs to:
+`graph.step_parts(model)` emits one step on a symbolic state (`sp.step(model, sp.symbolic_state(model))`),
+keeping each stage's result in a `StepData` record (`symphys.physics.step.step_record`), and
+`graph.stage_nodes` reads that record to sort every node into the part of the step it belongs to:
 
 | part | what it computes |
 |---|---|
@@ -119,17 +121,17 @@ the frame.
 """),
     code("""
 path = sp.draw(parts, os.path.join(OUT, "step.svg"))
-print(f"{path} ({'graphviz' if graph.is_graphviz_available() else 'built-in'} layout, "
+print(f"{path} ({'graphviz' if draw.is_graphviz_available() else 'built-in'} layout, "
       f"{os.path.getsize(path) // 1024} kB)")
 with open(path) as handle:
     display(HTML(f'<div style="max-height: 700px; overflow: auto; border: 1px solid #ccc">{handle.read()}</div>'))
 """),
     md("""
-`graph.to_dot` gives the same graph as graphviz text, to render elsewhere
+`draw.to_dot` gives the same graph as graphviz text, to render elsewhere
 (`dot -Tsvg step.dot -o step.svg`):
 """),
     code("""
-dot = graph.to_dot(parts)
+dot = draw.to_dot(parts)
 print(f"{len(dot.splitlines())} lines; the first 12:")
 print("\\n".join(dot.splitlines()[:12]))
 """),
@@ -219,7 +221,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 import symphys as sp
-from symphys import graph
+from symphys.inspect import graph
 
 STEPS = 100  # 1 s at dt = 0.01
 RUN_NUMBA = False  # Numba's cold compile takes minutes: set True to time it too
@@ -435,7 +437,7 @@ BALL_EXPERIMENT = [
     md("""
 # The ball experiment: backpropagation vs CMA-ES
 
-The paper's first experiment (`models/ball.py`): a ball of 1 m diameter (density 1000 kg/m^3,
+The paper's first experiment (`symphys_models/ball.py`): a ball of 1 m diameter (density 1000 kg/m^3,
 friction 1, restitution 0.5) rests on the ground. Find its initial linear and angular velocity
 (6 numbers) such that after 10 s it lies at rest 10 m away. Backpropagation: Gauss-Newton with a
 trust region on the residuals (final position error, final velocities) with the exact Jacobian
@@ -452,7 +454,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, Markdown, display
 
-from models import ball
+from symphys_models import ball
 
 FULL_BUDGET = False
 CMA_EVALUATIONS = 20000 if FULL_BUDGET else 1500  # rollouts

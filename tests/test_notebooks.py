@@ -9,7 +9,7 @@ import nbformat  # installed with nbmake (the dev extra)
 import pytest
 
 import symphys as sp
-from symphys import graph
+from symphys.inspect import graph
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
