@@ -87,7 +87,7 @@ bench-core: venv
 	$(BIN)/python benchmarks/bench_core.py
 
 # The arm's global reaching policy: train (about 45 min on 2 cores; writes
-# models/checkpoints/arm_reach.npz), evaluate the shipped checkpoint on the
+# symphys_models/checkpoints/arm_reach.npz), evaluate the shipped checkpoint on the
 # 256 held-out targets, and the CMA-ES baseline on the same budget.
 arm-train: venv
 	$(BIN)/symphys arm train --out out/arm
@@ -110,7 +110,7 @@ gpu-wheels: venv
 	  cons etuples filelock logical-unification miniKanren multipledispatch toolz setuptools cma tqdm
 
 lint: venv
-	$(BIN)/ruff check symphys models tests benchmarks
+	$(BIN)/ruff check symphys symphys_models tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(AESARA_VENV) .cache out *.egg-info

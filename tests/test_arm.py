@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from models import arm
+from symphys_models import arm
 
 
 def test_arm_model_matches_the_paper_spec():

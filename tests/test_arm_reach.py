@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from models import arm_reach
+from symphys_models import arm_reach
 
 
 def test_targets_fill_the_reachable_shell():
@@ -32,21 +32,21 @@ def test_network_head_gives_servo_targets():
 
 @pytest.fixture(scope="module")
 def shipped():
-    net, weights, meta = arm_reach.load_checkpoint()
+    net, weights, log, _ = arm_reach.load_checkpoint()
     task = arm_reach.ReachTask(hidden=net.sizes[1:-1], training=False)
-    return net, weights, meta, task.evaluate(weights)
+    return net, weights, log, task.evaluate(weights)
 
 
 def test_shipped_policy_reaches_held_out_targets_within_5_cm(shipped):
-    net, weights, meta, scores = shipped
+    net, weights, log, scores = shipped
     assert net.n_parameters == sum(w.size for w in weights)
     assert scores["mean_8s"] <= 0.05, scores["mean_8s"]
     assert scores["mean_5s"] <= 0.05, scores["mean_5s"]
     # The figure logged when the checkpoint was written is reproduced exactly.
-    update, mean_5s, mean_8s = meta["log"]["checkpoints"][-1]
-    assert update == meta["log"]["updates"]
+    update, mean_5s, mean_8s = log.checkpoints[-1]
+    assert update == log.updates
     assert scores["mean_8s"] == pytest.approx(mean_8s, rel=1e-9)
-    assert meta["log"]["wall_seconds"] < 3600  # trained within the hour on 2 cores
+    assert log.wall_seconds < 3600  # trained within the hour on 2 cores
 
 
 def test_missing_checkpoint_is_named(tmp_path):

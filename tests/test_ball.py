@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from models import ball
+from symphys_models import ball
 
 pytestmark = pytest.mark.aesara
 

@@ -1,10 +1,10 @@
-"""MLP controllers, optimizers and the gradient-decay op."""
+"""MLP controllers (symbolic and numpy), optimizers and the gradient-scaling op."""
 
 import numpy as np
 import pytest
 
 import symphys as sp
-from symphys import nn, optim
+from symphys.learn import nn, optim
 
 
 def test_mlp_forward_matches_numpy_and_counts_parameters():
@@ -20,6 +20,17 @@ def test_mlp_forward_matches_numpy_and_counts_parameters():
     np.testing.assert_allclose(fn(inputs)[0], h @ weights[4] + weights[5], atol=1e-12)
 
 
+@pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
+def test_numpy_forward_matches_the_graph(activation):
+    net = nn.MLP((3, 6, 2), activation=activation, output_activation=activation, output_scale=1.5)
+    weights = [3 * w for w in net.init(seed=2)]  # values of both signs, past elu's and softplus's bends
+    symbolic = net.symbolic(seed=2)
+    x = sp.backend.tensor("x", (7, 3), "float64")
+    fn = sp.compile([x] + symbolic, [net.apply(symbolic, x)])
+    inputs = np.random.default_rng(1).normal(size=(7, 3))
+    np.testing.assert_allclose(net.apply_numpy(weights, inputs), fn(inputs, *weights)[0], rtol=1e-12, atol=1e-12)
+
+
 def test_zero_output_layer_starts_still():
     net = nn.MLP((2, 8, 3), zero_output=True)
     weights = net.init()
@@ -33,9 +44,9 @@ def test_bad_mlp_arguments():
         nn.MLP((3, 2), activation="swish")
 
 
-def test_gradient_decay_is_identity_forward_and_scales_gradient():
+def test_scale_gradient_is_identity_forward_and_scales_gradient():
     x = sp.backend.tensor("x", (3,), "float64")
-    y = nn.gradient_decay(x, 0.5)
+    y = sp.backend.scale_gradient(x, 0.5)
     fn = sp.compile([x], [y, sp.grad(y.sum(), x)])
     value, gradient = fn(np.array([1.0, -2.0, 3.0]))
     np.testing.assert_allclose(value, [1.0, -2.0, 3.0])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from models import quadruped
+from symphys_models import quadruped
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from models import quadruped, quadruped_gait
+from symphys_models import quadruped, quadruped_gait
 
 
 def perturbed(weights, scale=0.05, seed=0):

@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import symphys as sp  # noqa: E402
-from models import ball  # noqa: E402
+from symphys_models import ball  # noqa: E402
 
 SEED = 0  # ball.run's default; the gradient method starts from rest whatever the seed
 

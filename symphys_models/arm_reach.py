@@ -22,14 +22,13 @@ Choices (measured, benchmarks/RESULTS.md):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 
 import numpy as np
 
 import symphys as sp
-from symphys import nn, optim
+from symphys.learn import nn, train
 
 from . import arm
 
@@ -128,6 +127,11 @@ class ReachTask:
     def n_parameters(self) -> int:
         return self.net.n_parameters
 
+    @property
+    def can_evaluate(self) -> bool:
+        """Whether evaluate() was compiled (evaluate=True)."""
+        return self._evaluate is not None
+
     def loss_and_grad(self, weights, targets):
         """(loss m, final distances (B,) m, gradients) for a batch of targets."""
         if self._train is None:
@@ -164,117 +168,58 @@ class ReachTask:
                     mean_8s=float(at_8.mean()), p95_8s=float(np.percentile(at_8, 95)))
 
 
-@dataclasses.dataclass
-class TrainingLog:
-    method: str
-    updates: int = 0
-    evaluations: int = 0  # rollouts simulated
-    wall_seconds: float = 0.0
-    loss: list = dataclasses.field(default_factory=list)  # per update, m
-    wall: list = dataclasses.field(default_factory=list)  # s since start, per update
-    gradient_norm: list = dataclasses.field(default_factory=list)
-    checkpoints: list = dataclasses.field(default_factory=list)  # (update, held-out mean 5 s, 8 s)
-
-
-def save_checkpoint(path: str, net: nn.MLP, weights, log: TrainingLog, extra: dict | None = None) -> None:
-    """Weights and training log in one .npz (about 140 kB for 17.7k float64 weights)."""
-    nn.save_weights(path, weights, dict(sizes=list(net.sizes), log=dataclasses.asdict(log), **(extra or {})))
-
-
 def load_checkpoint(path: str = CHECKPOINT):
-    """(network, weights, metadata) from a checkpoint written by save_checkpoint."""
-    weights, meta = nn.load_weights(path, "train one with `symphys arm train`")
-    return nn.MLP(tuple(meta["sizes"]), activation="relu"), weights, meta
+    """(network, weights, log, metadata) from a checkpoint written by train_backprop."""
+    weights, log, meta = train.load_checkpoint(path, "train one with `symphys arm train`")
+    return nn.MLP(tuple(meta["sizes"]), activation="relu"), weights, log, meta
 
 
 def train_backprop(task: ReachTask, updates: int = 1000, learning_rate: float = 1e-2, clip: float = 1.0,
                    seed: int = 1, checkpoint: str | None = None, evaluate_every: int = 250,
                    progress: bool = True, resume: bool = False):
-    """Adam on batches of random targets; cosine decay to a tenth of the rate.
+    """Adam (learn.train.backprop) on batches of random targets; cosine decay to a tenth of the rate.
 
     Saves the weights and log to ``checkpoint`` every ``evaluate_every``
     updates (with the held-out errors) and on Ctrl-C.  resume: start from
     the checkpoint's weights and extend its log (a fresh Adam and schedule
-    for the new updates; the wall time adds up).  Returns (weights, log).
+    for the new updates; the wall time adds up).  Returns (the last weights, log).
     """
-    from tqdm.auto import tqdm
-
-    weights = [w.copy() for w in task.weights0]
-    log = TrainingLog("backprop (Adam)")
+    weights, log = task.weights0, None
     if resume:
         if not checkpoint:
             raise ValueError("checkpoint: resume needs a checkpoint file")
-        _, weights, meta = load_checkpoint(checkpoint)
-        log = TrainingLog(**meta["log"])
-    done, previous_wall = log.updates, log.wall_seconds
-    rng = np.random.default_rng(seed + done)
-    adam = optim.Adam(learning_rate)
-    start = time.perf_counter() - previous_wall
-    bar = tqdm(range(updates), desc="arm train", disable=not progress, mininterval=1.0)
-    try:
-        for i in bar:
-            adam.learning_rate = learning_rate * (0.1 + 0.45 * (1 + np.cos(np.pi * i / updates)))
-            targets = sample_targets(task.batch, rng)
-            loss, final, grads = task.loss_and_grad(weights, targets)
-            if not np.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss} at update {i}")
-            grads, norm = optim.clip_by_global_norm(grads, clip)
-            weights = adam.step(weights, grads)
-            log.updates, log.evaluations = done + i + 1, log.evaluations + task.batch
-            log.loss.append(loss)
-            log.gradient_norm.append(float(norm))
-            log.wall.append(time.perf_counter() - start)
-            bar.set_postfix(loss=f"{loss:.3f} m", final=f"{final.mean():.3f} m", refresh=False)
-            if checkpoint and task._evaluate is not None and ((i + 1) % evaluate_every == 0 or i + 1 == updates):
-                scores = task.evaluate(weights)
-                log.checkpoints.append((log.updates, scores["mean_5s"], scores["mean_8s"]))
-                log.wall_seconds = time.perf_counter() - start
-                save_checkpoint(checkpoint, task.net, weights, log)
-                bar.write(f"update {log.updates}: held-out mean error {scores['mean_5s'] * 100:.1f} cm at 5 s, "
-                          f"{scores['mean_8s'] * 100:.1f} cm at 8 s")
-    except KeyboardInterrupt:
-        bar.write("interrupted: saving the last weights")
-    finally:
-        bar.close()
-        log.wall_seconds = time.perf_counter() - start
-        if checkpoint:
-            save_checkpoint(checkpoint, task.net, weights, log)
+        _, weights, log, _ = load_checkpoint(checkpoint)
+    rng = np.random.default_rng(seed + (log.updates if log else 0))
+
+    def loss_and_grad(weights):
+        loss, _, grads = task.loss_and_grad(weights, sample_targets(task.batch, rng))
+        return loss, grads
+
+    def held_out(weights, log):
+        scores = task.evaluate(weights)
+        log.checkpoints.append((log.updates, scores["mean_5s"], scores["mean_8s"]))
+        return (f"update {log.updates}: held-out mean error {scores['mean_5s'] * 100:.1f} cm at 5 s, "
+                f"{scores['mean_8s'] * 100:.1f} cm at 8 s")
+
+    _, weights, log = train.backprop(
+        loss_and_grad, weights, updates, learning_rate, clip=clip, schedule=train.cosine_to_a_tenth,
+        rollouts_per_update=task.batch, log=log, checkpoint=checkpoint, meta=dict(sizes=list(task.net.sizes)),
+        checkpoint_every=evaluate_every if task.can_evaluate else 0, on_checkpoint=held_out, progress=progress,
+        desc="arm train")
     return weights, log
 
 
 def train_cmaes(task: ReachTask, evaluations: int, sigma0: float = 0.05, seed: int = 1,
                 progress: bool = True):
-    """Diagonal CMA-ES on the same network; each candidate is scored on a fresh batch of targets.
+    """Diagonal CMA-ES (learn.train.cmaes) on the same network; each candidate is scored on a fresh batch.
 
     evaluations: budget in rollouts (candidates x batch).  Returns (the
     distribution's mean weights, log).
     """
-    import cma
-    from tqdm.auto import tqdm
-
     rng = np.random.default_rng(seed)
-    flat0, unflatten = nn.flatten_weights(task.weights0)
-    strategy = cma.CMAEvolutionStrategy(flat0, sigma0,
-                                        {"seed": seed, "verbose": -9, "CMA_diagonal": True})
-    log = TrainingLog("CMA-ES (diagonal)")
-    start = time.perf_counter()
-    best = np.inf
-    with tqdm(total=evaluations, desc="arm CMA-ES", disable=not progress, mininterval=1.0) as bar:
-        while log.evaluations + task.batch <= evaluations:
-            candidates = strategy.ask()
-            candidates = candidates[:(evaluations - log.evaluations) // task.batch]
-            scores = []
-            for candidate in candidates:
-                loss, _ = task.loss(unflatten(candidate), sample_targets(task.batch, rng))
-                scores.append(loss)
-                best = min(best, loss)
-            if len(candidates) == strategy.popsize:
-                strategy.tell(candidates, scores)
-            log.updates += 1
-            log.evaluations += len(candidates) * task.batch
-            log.loss.append(float(np.min(scores)))
-            log.wall.append(time.perf_counter() - start)
-            bar.update(len(candidates) * task.batch)
-            bar.set_postfix(best=f"{best:.3f} m", refresh=False)
-    log.wall_seconds = time.perf_counter() - start
-    return unflatten(strategy.mean), log
+
+    def loss(weights):
+        return task.loss(weights, sample_targets(task.batch, rng))[0]
+
+    return train.cmaes(loss, task.weights0, evaluations, sigma0, seed, rollouts_per_candidate=task.batch,
+                       progress=progress, desc="arm CMA-ES")

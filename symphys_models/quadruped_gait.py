@@ -44,7 +44,7 @@ import time
 import numpy as np
 
 import symphys as sp
-from symphys import nn, optim
+from symphys.learn import nn, train
 
 from . import quadruped
 
@@ -109,16 +109,8 @@ def servo_targets(net: GaitNetwork, weights, steps: int, dt: float = quadruped.D
     """Numeric (steps, 8) servo targets of a network (for viewers and baselines)."""
     x = phase_inputs(steps, dt)
     split = 2 * len(net.body.sizes) - 2
-    out = _numeric_mlp(net.body, weights[:split], x) + _numeric_mlp(net.skip, weights[split:], x)
+    out = net.body.apply_numpy(weights[:split], x) + net.skip.apply_numpy(weights[split:], x)
     return quadruped.LIMIT * np.tanh(out)
-
-
-def _numeric_mlp(mlp: nn.MLP, weights, x):
-    for i in range(len(mlp.sizes) - 1):
-        x = x @ weights[2 * i] + weights[2 * i + 1]
-        if i < len(mlp.sizes) - 2:
-            x = np.maximum(x, 0.0)
-    return x
 
 
 class GaitTask:
@@ -185,112 +177,45 @@ class GaitTask:
         return float(velocity), position, orientation
 
 
-@dataclasses.dataclass
-class TrainingLog:
-    method: str
-    evaluations: int = 0  # rollouts simulated
-    wall_seconds: float = 0.0
-    velocity: list = dataclasses.field(default_factory=list)  # m/s, per evaluation
-    gradient_norm: list = dataclasses.field(default_factory=list)
-    wall: list = dataclasses.field(default_factory=list)
-    best_velocity: float = -np.inf
-    best_evaluation: int = -1
-
-
-def save_checkpoint(path: str, net: GaitNetwork, weights, log: TrainingLog, extra: dict | None = None) -> None:
-    nn.save_weights(path, weights, dict(hidden=list(net.hidden), log=dataclasses.asdict(log), **(extra or {})))
-
-
 def load_checkpoint(path: str = CHECKPOINT):
-    """(network, weights, metadata)."""
-    weights, meta = nn.load_weights(path, "train one with `symphys quadruped train`")
-    return GaitNetwork(tuple(meta["hidden"])), weights, meta
+    """(network, weights, log, metadata) from a checkpoint written by train_backprop."""
+    weights, log, meta = train.load_checkpoint(path, "train one with `symphys quadruped train`")
+    return GaitNetwork(tuple(meta["hidden"])), weights, log, meta
 
 
 def train_backprop(task: GaitTask, evaluations: int = 500, learning_rate: float = 3e-3, clip: float = 1.0,
                    checkpoint: str | None = None, progress: bool = True):
-    """Adam on -velocity, one rollout per update; keeps the best weights seen.
+    """Adam (learn.train.backprop) on the loss -velocity (m/s), one rollout per update; keeps the best weights.
 
-    Returns (best weights, last weights, log).  Ctrl-C stops and saves.
+    A rollout that is not finite sends the run back to the best weights with
+    half the rate (10 in a row stop it).  Returns (best weights, last
+    weights, log); the checkpoint holds the best.  Ctrl-C stops and saves.
     """
-    from tqdm.auto import tqdm
+    def loss_and_grad(weights):
+        velocity, grads = task.velocity_and_grad(weights)
+        return -velocity, [-g for g in grads]
 
-    weights = [w.copy() for w in task.weights0]
-    best = weights
-    log = TrainingLog("backprop (Adam)")
-    adam = optim.Adam(learning_rate)
-    start = time.perf_counter()
-    bar = tqdm(range(evaluations), desc="quadruped train", disable=not progress, mininterval=1.0)
-    try:
-        failures = 0
-        for i in bar:
-            velocity, grads = task.velocity_and_grad(weights)
-            if not (np.isfinite(velocity) and all(np.all(np.isfinite(g)) for g in grads)):
-                # A rollout that blew up: back to the best weights, half the rate.
-                failures += 1
-                if failures > 10:
-                    raise FloatingPointError(f"velocity {velocity}: 10 rollouts in a row were not finite "
-                                             f"(evaluation {i})")
-                bar.write(f"evaluation {i}: not finite; back to the best weights, rate halved")
-                weights, adam.learning_rate = best, adam.learning_rate / 2
-                log.evaluations = i + 1
-                log.velocity.append(float("nan"))
-                log.gradient_norm.append(float("nan"))
-                log.wall.append(time.perf_counter() - start)
-                continue
-            failures = 0
-            if velocity > log.best_velocity:
-                log.best_velocity, log.best_evaluation, best = velocity, i, weights
-            grads, norm = optim.clip_by_global_norm(grads, clip)
-            weights = adam.step(weights, [-g for g in grads])
-            log.evaluations = i + 1
-            log.velocity.append(velocity)
-            log.gradient_norm.append(float(norm))
-            log.wall.append(time.perf_counter() - start)
-            bar.set_postfix(v=f"{velocity:.3f} m/s", best=f"{log.best_velocity:.3f}", g=f"{norm:.2g}",
-                            refresh=False)
-    except KeyboardInterrupt:
-        bar.write("interrupted: saving the best weights so far")
-    finally:
-        bar.close()
-        log.wall_seconds = time.perf_counter() - start
-        if checkpoint:
-            save_checkpoint(checkpoint, task.net, best, log, dict(max_torque=task.max_torque, horizon=task.duration))
-    return best, weights, log
+    meta = dict(hidden=list(task.net.hidden), max_torque=task.max_torque, horizon=task.duration)
+    return train.backprop(loss_and_grad, task.weights0, evaluations, learning_rate, clip=clip, retries=10,
+                          keep_best=True, checkpoint=checkpoint, meta=meta, progress=progress,
+                          desc="quadruped train")
 
 
 def train_cmaes(task: GaitTask, evaluations: int = 500, sigma0: float = 0.02, seed: int = 1,
                 progress: bool = True):
-    """Diagonal CMA-ES on the same network and budget (one rollout per candidate).
+    """Diagonal CMA-ES (learn.train.cmaes) on the loss -velocity (m/s), same network and budget.
 
-    Returns (the distribution's final mean weights, log).
+    Returns (the distribution's final mean weights, log, the velocity (m/s) of each rollout).
     """
-    import cma
-    from tqdm.auto import tqdm
+    velocities = []
 
-    flat0, unflatten = nn.flatten_weights(task.weights0)
-    strategy = cma.CMAEvolutionStrategy(flat0, sigma0,
-                                        {"seed": seed, "verbose": -9, "CMA_diagonal": True})
-    log = TrainingLog("CMA-ES (diagonal)")
-    start = time.perf_counter()
-    with tqdm(total=evaluations, desc="quadruped CMA-ES", disable=not progress, mininterval=1.0) as bar:
-        while log.evaluations < evaluations:
-            candidates = strategy.ask()[:evaluations - log.evaluations]
-            scores = []
-            for candidate in candidates:
-                velocity, _, _ = task.rollout(unflatten(candidate))
-                scores.append(-velocity)
-                log.velocity.append(velocity)
-                log.wall.append(time.perf_counter() - start)
-                if velocity > log.best_velocity:
-                    log.best_velocity, log.best_evaluation = velocity, log.evaluations
-                log.evaluations += 1
-                bar.update(1)
-            if len(candidates) == strategy.popsize:
-                strategy.tell(candidates, scores)
-            bar.set_postfix(best=f"{log.best_velocity:.3f} m/s", refresh=False)
-    log.wall_seconds = time.perf_counter() - start
-    return unflatten(strategy.mean), log
+    def loss(weights):
+        velocities.append(task.rollout(weights)[0])
+        return -velocities[-1]
+
+    weights, log = train.cmaes(loss, task.weights0, evaluations, sigma0, seed, progress=progress,
+                               desc="quadruped CMA-ES")
+    return weights, log, velocities
 
 
 @functools.lru_cache(maxsize=4)

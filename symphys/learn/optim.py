@@ -1,4 +1,4 @@
-"""First-order optimizers for lists of numpy parameters.
+"""First-order optimizers for lists of numpy parameters (Adam, clipping).
 
 They take the gradients your compiled function returns and give new
 parameters; nothing here touches the graph.

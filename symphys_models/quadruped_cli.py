@@ -9,8 +9,33 @@ import numpy as np
 
 from . import quadruped, quadruped_gait
 
+VIEW_MOTIONS = {"quadruped": quadruped.demo_trajectory}  # symphys view --model quadruped
+
+
+def register(subparsers) -> None:
+    """Declare ``symphys quadruped`` and its flags."""
+    parser = subparsers.add_parser("quadruped", help="the quadruped: a neural gait trained through physics")
+    parser.add_argument("task", choices=["train", "eval", "cmaes", "baseline"],
+                        help="train: backpropagation through 8 s rollouts; eval: the saved gait against the "
+                             "hand-tuned trot (also writes its trajectory, HTML and GIF); cmaes: CMA-ES on the "
+                             "same budget; baseline: the grid of trots the hand-tuned one was picked from")
+    parser.add_argument("--evaluations", type=int, default=500, help="train/cmaes: rollouts")
+    parser.add_argument("--learning-rate", type=float, default=None, help="train: Adam rate (3e-3)")
+    parser.add_argument("--checkpoint", default=None, help="weights file (default: the shipped one)")
+    parser.add_argument("--out", default="out/quadruped", help="folder for plots and trajectories")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-torque", type=float, default=None,
+                        help="train/cmaes/baseline: servo torque limit, N m (default: the paper's 4; eval reads "
+                             "the checkpoint)")
+    parser.add_argument("--horizon", type=float, default=None,
+                        help="train: exact gradient of the speed over the first HORIZON s (default: 8 s rollouts, "
+                             "gradient of the last second's speed)")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(run=main)
+
 
 def main(args) -> int:
+    """``symphys quadruped TASK``: exit status 0 on success."""
     checkpoint = args.checkpoint or quadruped_gait.CHECKPOINT
     progress = not args.no_progress
     max_torque = args.max_torque or quadruped.MAX_TORQUE  # N m; eval reads its checkpoint's
@@ -28,32 +53,32 @@ def main(args) -> int:
         best, _, log = quadruped_gait.train_backprop(task, args.evaluations, args.learning_rate or 3e-3,
                                                      checkpoint=checkpoint, progress=progress)
         print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
-              f"{log.best_velocity:.3f} m/s at rollout {log.best_evaluation + 1}")
+              f"{-log.best_loss:.3f} m/s at rollout {log.best_index + 1}")
         baseline = _hand_tuned(max_torque, progress)
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log.velocity, baseline, task.duration)
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline,
+                             task.duration)
         if task.duration != quadruped_gait.DURATION:
             task = quadruped_gait.GaitTask(training=False, max_torque=max_torque)
         return _evaluate(task, best, args.out, baseline)
     if args.task == "eval":
-        net, weights, meta = quadruped_gait.load_checkpoint(checkpoint)
+        net, weights, log, meta = quadruped_gait.load_checkpoint(checkpoint)
         max_torque = float(meta.get("max_torque", quadruped.MAX_TORQUE))
         task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False, max_torque=max_torque)
-        log = meta["log"]
-        print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log['evaluations']} "
-              f"rollouts, {log['wall_seconds'] / 60:.1f} min of training")
+        print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log.evaluations} "
+              f"rollouts, {log.wall_seconds / 60:.1f} min of training")
         baseline = _hand_tuned(max_torque, progress)
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), log["velocity"], baseline,
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline,
                              float(meta.get("horizon", quadruped_gait.DURATION)))
         return _evaluate(task, weights, args.out, baseline)
     if args.task == "cmaes":
         task = quadruped_gait.GaitTask(seed=args.seed, training=False, max_torque=max_torque)
-        weights, log = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
+        weights, log, velocities = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
         velocity, _, _ = task.rollout(weights)
         print(f"CMA-ES: {log.evaluations} rollouts, {log.wall_seconds / 60:.1f} min; mean forward velocity of "
-              f"the final mean {velocity:.3f} m/s, best candidate {log.best_velocity:.3f} m/s")
+              f"the final mean {velocity:.3f} m/s, best candidate {-log.best_loss:.3f} m/s")
         with open(os.path.join(args.out, "cmaes.json"), "w") as handle:
-            json.dump(dict(evaluations=log.evaluations, wall_seconds=log.wall_seconds, velocity=log.velocity,
-                           final_mean_velocity=velocity, best_velocity=log.best_velocity), handle)
+            json.dump(dict(evaluations=log.evaluations, wall_seconds=log.wall_seconds, velocity=velocities,
+                           final_mean_velocity=velocity, best_velocity=-log.best_loss), handle)
         return 0
     return 2
 
@@ -101,5 +126,3 @@ def _plot_learning_curve(path: str, velocity, baseline: float, horizon: float = 
     plt.close(fig)
     print(f"wrote {path}")
 
-
-__all__ = ["main", "quadruped"]

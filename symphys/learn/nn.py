@@ -4,6 +4,7 @@
 >>> weights = net.init(seed=0)          # numpy arrays, PyTorch-style init
 >>> w = net.symbolic()                  # graph variables, defaults = weights
 >>> targets = net.apply(w, sensors)     # symbolic forward pass
+>>> values = net.apply_numpy(weights, x)  # the same pass on numpy arrays
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import dataclasses
 
 import numpy as np
 
-from .backend import pt, zero_grad
-from .compile import _tagged
+from ..backend import pt
+from ..inputs import tagged_input
 
 ACTIVATIONS = {
     "relu": lambda x: pt.maximum(x, 0.0),
@@ -21,6 +22,15 @@ ACTIVATIONS = {
     "sigmoid": pt.sigmoid,
     "softplus": pt.softplus,
     "elu": lambda x: pt.switch(pt.gt(x, 0.0), x, pt.expm1(pt.minimum(x, 0.0))),
+    "linear": lambda x: x,
+}
+# The same nonlinearities on numpy arrays (MLP.apply_numpy).
+NUMPY_ACTIVATIONS = {
+    "relu": lambda x: np.maximum(x, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "softplus": lambda x: np.logaddexp(0.0, x),
+    "elu": lambda x: np.where(x > 0.0, x, np.expm1(np.minimum(x, 0.0))),
     "linear": lambda x: x,
 }
 
@@ -68,62 +78,22 @@ class MLP:
 
     def symbolic(self, name: str = "mlp", seed: int = 0) -> list:
         """Graph variables for the weights, with ``init(seed)`` as their defaults."""
-        return [_tagged(f"{name}.{'W' if i % 2 == 0 else 'b'}{i // 2}", w, self.dtype)
+        return [tagged_input(f"{name}.{'W' if i % 2 == 0 else 'b'}{i // 2}", w, self.dtype)
                 for i, w in enumerate(self.init(seed))]
 
     def apply(self, weights, x):
-        """Forward pass; x (..., inputs) -> (..., outputs)."""
-        hidden = ACTIVATIONS[self.activation]
+        """Forward pass on graph variables; x (..., inputs) -> (..., outputs)."""
+        return self._forward(weights, x, pt.dot, ACTIVATIONS)
+
+    def apply_numpy(self, weights, x):
+        """Forward pass on numpy arrays (no graph), with apply's arithmetic; x (..., inputs) -> (..., outputs)."""
+        return self._forward(weights, np.asarray(x), np.matmul, NUMPY_ACTIVATIONS)
+
+    def _forward(self, weights, x, dot, activations):
+        """The layers: dot(x, W) + b, then the hidden (last: output) nonlinearity; times output_scale."""
+        hidden = activations[self.activation]
         n_layers = len(self.sizes) - 1
         for i in range(n_layers):
-            x = pt.dot(x, weights[2 * i]) + weights[2 * i + 1]
-            x = hidden(x) if i < n_layers - 1 else ACTIVATIONS[self.output_activation](x)
+            x = dot(x, weights[2 * i]) + weights[2 * i + 1]
+            x = hidden(x) if i < n_layers - 1 else activations[self.output_activation](x)
         return self.output_scale * x
-
-
-def gradient_decay(x, alpha: float):
-    """Identity forward; the gradient is multiplied by ``alpha`` backward.
-
-    Inserted once per step in a rollout (e.g. on the state), it makes the
-    gradient from t steps later count alpha**t, taming exploding gradients of
-    long horizons (alpha ~0.95 in the original engine).
-    """
-    return alpha * x + (1.0 - alpha) * zero_grad(x)
-
-
-def flatten_weights(weights):
-    """(one vector of all weights, function mapping such a vector back to arrays of the same shapes).
-
-    For optimizers that see one vector, such as CMA-ES.
-    """
-    shapes = [np.shape(w) for w in weights]
-    ends = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
-
-    def unflatten(vector):
-        return [part.reshape(shape) for part, shape in zip(np.split(np.asarray(vector), ends), shapes)]
-
-    return np.concatenate([np.ravel(w) for w in weights]), unflatten
-
-
-def save_weights(path: str, weights, meta: dict) -> None:
-    """Weights and JSON-able metadata in one .npz, written atomically (a crash leaves the old file)."""
-    import json
-    import os
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.tmp.npz"
-    np.savez(temporary, *weights, meta=json.dumps(meta))
-    os.replace(temporary, path)
-
-
-def load_weights(path: str, how_to_make: str = "") -> tuple[list, dict]:
-    """(weights, metadata) from a file written by save_weights; ValueError naming the path if absent."""
-    import json
-    import os
-
-    if not os.path.exists(path):
-        raise ValueError(f"checkpoint: no file at {path!r}{'; ' + how_to_make if how_to_make else ''}")
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        weights = [data[f"arr_{i}"] for i in range(len(data.files) - 1)]
-    return weights, meta

@@ -79,3 +79,22 @@ def forward_velocity(model: sp.Model, trajectory) -> float:
     """Mean forward (x) velocity of the torso over the trajectory (m/s)."""
     x = np.asarray(trajectory.position)[..., model.body_index("torso"), 0]
     return float((x[-1] - x[0]) / ((x.shape[0] - 1) * model.dt))
+
+
+def demo_trajectory(seconds: float = 4.0):
+    """The hand-tuned trot from rest for ``seconds`` s as a viewer Trajectory (``symphys view --model quadruped``).
+
+    Prints the torso's mean forward velocity (m/s).
+    """
+    from symphys import viewer
+
+    model = build_model()
+    steps = max(1, int(round(seconds / model.dt)))
+    controls = sp.backend.pt.matrix("controls")
+    _, trajectory = sp.rollout(model, sp.symbolic_state(model), steps, controls=controls)
+    simulate = sp.compile([controls], trajectory)
+    trajectory = simulate(trot(np.arange(steps) * model.dt))
+    sp.check_finite(model, trajectory)
+    print(f"quadruped: hand-tuned trot, {seconds:g} s, mean forward velocity "
+          f"{forward_velocity(model, trajectory):.3f} m/s")
+    return viewer.from_model(model, trajectory, title="quadruped: hand-tuned trot")

@@ -299,3 +299,23 @@ def run(out_dir: str = "out/ball", backend: str | None = None, seed: int = 0,
     path = plot(problem, results, os.path.join(out_dir, "ball.png"))
     print(f"plot: {path}")
     return results
+
+
+GRAPH_MODELS = {"ball": build_model}  # symphys graph --model ball
+
+
+def register(subparsers) -> None:
+    """Declare ``symphys ball``: the experiment above from the command line."""
+    ball = subparsers.add_parser("ball", help="the paper's ball experiment: gradients vs CMA-ES")
+    ball.add_argument("--out", default="out/ball", help="folder for the plot")
+    ball.add_argument("--backend", default=None, choices=["jax", "c", "numba"],
+                      help="default: jax under PyTensor, c under Aesara (SYMPHYS_GRAPH)")
+    ball.add_argument("--seed", type=int, default=0, help="CMA-ES seed")
+    ball.add_argument("--no-progress", action="store_true")
+    ball.set_defaults(run=main)
+
+
+def main(args) -> int:
+    """``symphys ball``: run the experiment; exit status 0 if the gradient method reached the target."""
+    results = run(args.out, args.backend, args.seed, not args.no_progress)
+    return 0 if results[0].converged else 1

@@ -20,7 +20,8 @@ import time
 import numpy as np
 
 import symphys as sp
-from symphys import math3d, nn, optim
+from symphys import math3d
+from symphys.learn import nn, train
 
 DT = 0.01
 DURATION = 8.0  # s
@@ -54,20 +55,13 @@ def build_model(dt: float = DT, **solver) -> sp.Model:
 def end_effector(model, position, orientation):
     """Forearm tip (m) from position and orientation arrays (symbolic, time-first)."""
     index = model.body_index("forearm")
-    return position[..., index, :] + rotate(orientation[..., index, :], np.array([0.0, 0.0, LINK / 2]))
+    return position[..., index, :] + math3d.quat_rotate(orientation[..., index, :], np.array([0.0, 0.0, LINK / 2]))
 
 
 def distance(tip, target):
     """Euclidean distance (m) over the last axis, symbolic; smooth at 0 for gradients."""
     pt = sp.backend.pt
     return pt.sqrt(pt.sum((tip - target) ** 2, axis=-1) + 1e-12)
-
-
-def rotate(q, vector):
-    """Vector (body frame) rotated by unit quaternions q (..., 4), symbolic."""
-    w, u = q[..., :1], q[..., 1:]
-    v = sp.backend.pt.as_tensor_variable(np.asarray(vector, dtype=float)) * sp.backend.pt.ones_like(u)
-    return v + 2 * math3d.cross(u, math3d.cross(u, v) + w * v)
 
 
 @dataclasses.dataclass
@@ -126,49 +120,40 @@ class FixedTargetTask:
 
 
 def train_backprop(task: FixedTargetTask, evaluations: int = 150, learning_rate: float = 3e-3,
-                   clip: float = 1.0, progress: bool = True) -> ReachResult:
-    from tqdm.auto import tqdm
+                   clip: float = 1.0, progress: bool = True):
+    """Adam (learn.train.backprop, cosine decay to a tenth of the rate) from the task's initial weights.
 
-    weights = [w.copy() for w in task.weights0]
-    adam = optim.Adam(learning_rate)
-    history = []
-    start = time.perf_counter()
-    best = (np.inf, np.inf, weights)
-    for i in tqdm(range(evaluations), desc="backprop", disable=not progress, mininterval=0.5):
-        # Cosine decay to a tenth of the initial rate: Adam's late steps otherwise
-        # keep kicking the tip around the target by a few cm.
-        adam.learning_rate = learning_rate * (0.1 + 0.45 * (1 + np.cos(np.pi * i / evaluations)))
+    Returns (result, the best weights): the best loss seen and its final distance.
+    """
+    final_distances = []
+
+    def loss_and_grad(weights):
         loss, final, grads = task.loss_and_grad(weights)
-        history.append(loss)
-        if loss < best[0]:
-            best = (loss, final, weights)
-        grads, _ = optim.clip_by_global_norm(grads, clip)
-        weights = adam.step(weights, grads)
-    wall = time.perf_counter() - start
-    return ReachResult("backprop (Adam)", evaluations, task.compile_seconds, wall, best[1], best[0],
-                       history), best[2]
+        final_distances.append(final)
+        return loss, grads
+
+    best, _, log = train.backprop(loss_and_grad, task.weights0, evaluations, learning_rate, clip=clip,
+                                  schedule=train.cosine_to_a_tenth, progress=progress, desc="backprop")
+    return _result(task, log, final_distances, log.loss), best
 
 
 def train_cmaes(task: FixedTargetTask, evaluations: int = 150, sigma0: float = 0.05, seed: int = 0,
                 progress: bool = True) -> ReachResult:
-    import cma
-    from tqdm.auto import tqdm
+    """Diagonal CMA-ES (learn.train.cmaes, cma seed seed + 1) on the same network and budget."""
+    final_distances = []
 
-    flat0, unflatten = nn.flatten_weights(task.weights0)
-    strategy = cma.CMAEvolutionStrategy(flat0, sigma0, {"seed": seed + 1, "verbose": -9,
-                                                        "CMA_diagonal": True})
-    history, best, used = [], (np.inf, np.inf), 0
-    start = time.perf_counter()
-    with tqdm(total=evaluations, desc="CMA-ES", disable=not progress, mininterval=0.5) as bar:
-        while used < evaluations:
-            candidates = strategy.ask()[: evaluations - used]
-            results = [task.loss(unflatten(np.asarray(c))) for c in candidates]
-            if len(candidates) == strategy.popsize:
-                strategy.tell(candidates, [r[0] for r in results])
-            used += len(candidates)
-            bar.update(len(candidates))
-            for r in results:
-                best = min(best, r)
-            history.append(best[0])
-    wall = time.perf_counter() - start
-    return ReachResult("CMA-ES (diagonal)", used, task.compile_seconds, wall, best[1], best[0], history)
+    def loss(weights):
+        value, final = task.loss(weights)
+        final_distances.append(final)
+        return value
+
+    _, log = train.cmaes(loss, task.weights0, evaluations, sigma0, seed + 1, progress=progress)
+    best_so_far = [float(loss) for loss in np.minimum.accumulate(log.loss)]  # per generation
+    return _result(task, log, final_distances, best_so_far)
+
+
+def _result(task: FixedTargetTask, log: train.TrainingLog, final_distances: list, history: list) -> ReachResult:
+    """ReachResult of a run: the best loss (m) and the final distance (m) of that rollout."""
+    final = final_distances[log.best_index] if log.best_index >= 0 else np.inf
+    return ReachResult(log.method, log.evaluations, task.compile_seconds, log.wall_seconds, final, log.best_loss,
+                       history)

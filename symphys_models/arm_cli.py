@@ -1,4 +1,4 @@
-"""``symphys arm train|eval|cmaes``: the global reaching policy from the command line."""
+"""``symphys arm reach|train|eval|cmaes``: the fixed-target task and the global reaching policy."""
 
 from __future__ import annotations
 
@@ -7,12 +7,36 @@ import os
 
 import numpy as np
 
-from . import arm_reach
+from . import arm, arm_reach
+
+GRAPH_MODELS = {"arm": arm.build_model}  # symphys graph --model arm
+
+
+def register(subparsers) -> None:
+    """Declare ``symphys arm`` and its flags."""
+    parser = subparsers.add_parser("arm", help="the 4-DOF arm: fixed-target reaching; a global reaching policy")
+    parser.add_argument("task", choices=["reach", "train", "eval", "cmaes"],
+                        help="reach: fixed target (0.5, 0.5, 0.5) m; train: the global policy on random "
+                             "targets; eval: the policy on the 256 held-out targets; cmaes: CMA-ES baseline")
+    parser.add_argument("--evaluations", type=int, default=None,
+                        help="rollouts (reach: 150; cmaes: default = the checkpoint's training budget)")
+    parser.add_argument("--learning-rate", type=float, default=None, help="Adam rate (reach 3e-3, train 1e-2)")
+    parser.add_argument("--updates", type=int, default=1000, help="train: Adam updates")
+    parser.add_argument("--batch", type=int, default=32, help="train/cmaes: targets per update")
+    parser.add_argument("--checkpoint", default=None, help="train/eval: weights file (default: the shipped one)")
+    parser.add_argument("--resume", action="store_true", help="train: continue from the checkpoint")
+    parser.add_argument("--out", default="out/arm", help="folder for plots")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(run=main)
 
 
 def main(args) -> int:
+    """``symphys arm TASK``: exit status 0 on success (reach: within 1 cm; eval: within 5 cm on average)."""
     checkpoint = args.checkpoint or arm_reach.CHECKPOINT
     progress = not args.no_progress
+    if args.task == "reach":
+        return _reach(args.evaluations or 150, args.learning_rate or 3e-3, args.seed, progress)
     if args.task == "train":
         task = arm_reach.ReachTask(batch=args.batch, seed=args.seed)
         print(f"compiled in {task.compile_seconds:.1f} s; {task.n_parameters:,} controller weights; "
@@ -23,22 +47,21 @@ def main(args) -> int:
         scores = task.evaluate(weights)
         print(f"trained in {log.wall_seconds / 60:.1f} min ({log.updates} updates, {log.evaluations:,} rollouts)")
         _report(scores)
-        _plots(args.out, log, scores)
+        plots(args.out, log, scores)
         return 0
     if args.task == "eval":
-        net, weights, meta = arm_reach.load_checkpoint(checkpoint)
+        net, weights, log, _ = arm_reach.load_checkpoint(checkpoint)
         task = arm_reach.ReachTask(hidden=net.sizes[1:-1], training=False)
         scores = task.evaluate(weights)
-        log = meta["log"]
-        print(f"{checkpoint}: {net.n_parameters:,} weights, trained {log['updates']} updates, "
-              f"{log['evaluations']:,} rollouts, {log['wall_seconds'] / 60:.1f} min")
+        print(f"{checkpoint}: {net.n_parameters:,} weights, trained {log.updates} updates, "
+              f"{log.evaluations:,} rollouts, {log.wall_seconds / 60:.1f} min")
         _report(scores)
-        _plots(args.out, arm_reach.TrainingLog(**log), scores)
+        plots(args.out, log, scores)
         return 0 if scores["mean_8s"] <= 0.05 else 1
     if args.task == "cmaes":
         budget = args.evaluations
         if budget is None:
-            budget = arm_reach.load_checkpoint(checkpoint)[2]["log"]["evaluations"]
+            budget = arm_reach.load_checkpoint(checkpoint)[2].evaluations
         task = arm_reach.ReachTask(batch=args.batch, seed=args.seed)
         weights, log = arm_reach.train_cmaes(task, budget, seed=args.seed + 1, progress=progress)
         scores = task.evaluate(weights)
@@ -53,13 +76,24 @@ def main(args) -> int:
     return 2
 
 
+def _reach(evaluations: int, learning_rate: float, seed: int, progress: bool) -> int:
+    """The fixed target by backpropagation; 0 if the tip ends within 1 cm."""
+    task = arm.FixedTargetTask(seed=seed)
+    print(f"compiled in {task.compile_seconds:.1f} s; {task.net.n_parameters} controller weights")
+    result, _ = arm.train_backprop(task, evaluations, learning_rate, progress=progress)
+    print(f"backprop: {result.evaluations} rollouts, {result.wall_seconds:.1f} s, mean distance "
+          f"{result.mean_distance:.4f} m, final distance {result.final_distance:.4f} m")
+    return 0 if result.final_distance < 0.01 else 1
+
+
 def _report(scores) -> None:
     print(f"held-out 256 targets: mean error {scores['mean_5s'] * 100:.2f} cm at 5 s "
           f"(95th percentile {scores['p95_5s'] * 100:.2f} cm), {scores['mean_8s'] * 100:.2f} cm at 8 s "
           f"(95th percentile {scores['p95_8s'] * 100:.2f} cm)")
 
 
-def _plots(folder, log, scores) -> None:
+def plots(folder, log, scores) -> None:
+    """learning_curve.png (log: a TrainingLog) and workspace_error.png (scores: ReachTask.evaluate's) in folder."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,0 +1,1 @@
+"""Learning controllers through the physics: networks (nn), optimizers (optim), the trainer (train)."""
