@@ -1,22 +1,42 @@
-"""symphys: differentiable 3-D rigid-body physics as a symbolic graph."""
+"""symphys: differentiable 3-D rigid-body physics as a symbolic graph.
 
-from .compile import CompiledFunction, compile, grad
-from .inputs import symbolic_params, symbolic_state
-from .inspect.draw import draw
-from .inspect.graph import graph_stats
-from .io.mjcf import MJCFError, MJCFWarning, load_mjcf
-from .io.urdf import URDFError, URDFWarning, load_urdf
-from .model import JointType, Model, Params, Shape, SolverOptions, State
-from .physics.rollout import NonFiniteStateError, check_finite, rollout
-from .physics.simulate import simulate
-from .physics.step import joint_angles, joint_speeds, step
+The public names below load on first use (PEP 562), so that numpy-only parts
+(``symphys.rotations``, ``symphys.viewer``) import without the graph library.
+"""
+
+from __future__ import annotations
+
+import importlib
+
 from .version import __version__  # noqa: F401 (symphys.__version__)
-from .world import Body, Joint, Motor, World
 
-__all__ = [
-    "World", "Body", "Joint", "Motor", "JointType", "Model", "State", "Params", "Shape",
-    "SolverOptions", "step", "rollout", "simulate", "symbolic_state", "symbolic_params", "compile",
-    "grad", "joint_angles", "joint_speeds", "CompiledFunction", "check_finite", "NonFiniteStateError",
-    "graph_stats", "draw",
-    "load_mjcf", "load_urdf", "MJCFError", "MJCFWarning", "URDFError", "URDFWarning",
-]
+# Public name -> the module (relative to this package) that defines it.
+_SOURCES = {
+    ".world": ("World", "Body", "Joint", "Motor"),
+    ".model": ("JointType", "Model", "State", "Params", "Shape", "SolverOptions"),
+    ".physics.step": ("step", "joint_angles", "joint_speeds"),
+    ".physics.rollout": ("rollout", "check_finite", "NonFiniteStateError"),
+    ".physics.simulate": ("simulate",),
+    ".inputs": ("symbolic_state", "symbolic_params"),
+    ".compiler": ("compile", "grad", "CompiledFunction"),
+    ".inspect.graph": ("graph_stats",),
+    ".inspect.draw": ("draw",),
+    ".io.mjcf": ("load_mjcf", "MJCFError", "MJCFWarning"),
+    ".io.urdf": ("load_urdf", "URDFError", "URDFWarning"),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+
+__all__ = [name for names in _SOURCES.values() for name in names]
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symphys' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from symphys_models import arm, quadruped
 from symphys.model import JointType, Shape
+from symphys_models import arm, quadruped
 
 DATA = Path(__file__).parent / "data"
 ARM_XML = Path(__file__).parents[1] / "symphys_models" / "arm.xml"

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from .. import backend as B
-from ..compile import CompiledFunction
+from ..compiler import CompiledFunction
 from ..inputs import symbolic_state
 from ..model import Model
 from ..physics.batching import unbatch_state

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compile import grad
+from ..compiler import grad
 from ..inputs import symbolic_state
 from ..model import Model
 from ..physics.rollout import rollout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import resolve_backend
-from ..compile import CompiledFunction
+from ..compiler import CompiledFunction
 from ..inputs import symbolic_params, symbolic_state
 from ..model import Model, Params, State
 from .rollout import check_finite, check_steps, rollout
