@@ -255,6 +255,26 @@ def scale_gradient(x, alpha: float):
     return alpha * x + (1.0 - alpha) * zero_grad(x)
 
 
+def cholesky_solve(matrix, rhs):
+    """x with ``matrix @ x = rhs``, batched: matrix (..., n, n) symmetric positive definite, rhs (..., n).
+
+    One Cholesky factorization and two triangular solves.  PyTensor only:
+    Aesara's linear algebra is not batched (``batched_linear_algebra_missing``).
+    """
+    from pytensor.tensor.linalg import cholesky, solve_triangular
+
+    lower = cholesky(matrix, lower=True)
+    half = solve_triangular(lower, rhs, lower=True, b_ndim=1)
+    return solve_triangular(lower, half, lower=True, trans="T", b_ndim=1)
+
+
+def batched_linear_algebra_missing() -> str | None:
+    """Why ``cholesky_solve`` cannot be used with the selected graph library (None if it can)."""
+    if GRAPH_LIBRARY == "aesara":
+        return "Aesara has no batched Cholesky or triangular solve"
+    return None
+
+
 def grad(cost, wrt, **kwargs):
     return _lib.grad(cost, wrt, **kwargs)
 
@@ -386,7 +406,7 @@ __all__ = [
     "GRAPH_LIBRARY", "LIBRARY_VERSION", "BACKENDS", "DEFAULT_BACKEND",
     "resolve_backend", "check_supported", "backend_unavailable", "pt", "Mode", "Variable", "Constant", "Scan",
     "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "stop_gradient",
-    "zero_grad", "function",
+    "zero_grad", "scale_gradient", "function",
     "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "rewrite_graph", "count_nodes",
     "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]
@@ -411,4 +431,5 @@ def composite_size(scalar_op) -> int | None:
     return len(scalar_op.fgraph.apply_nodes)
 
 
-__all__ += ["compiled_outputs", "lower_jax", "composite_size"]
+__all__ += ["compiled_outputs", "lower_jax", "composite_size", "cholesky_solve",
+            "batched_linear_algebra_missing"]

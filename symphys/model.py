@@ -32,6 +32,23 @@ class JointType(enum.IntEnum):
 JOINT_ROWS = {JointType.BALL: 3, JointType.HINGE: 5, JointType.FIXED: 6}
 
 
+METHODS = ("auto", "jacobi", "gauss_seidel", "newton")
+NEWTON_MAX_BODIES = 200  # a dense (6 N)^2 Cholesky per Newton iteration and world
+
+
+def check_newton_supported(n_bodies: int) -> None:
+    """ValueError saying why ``method="newton"`` cannot run this model, if it cannot."""
+    from .backend import batched_linear_algebra_missing
+
+    missing = batched_linear_algebra_missing()
+    if missing:
+        raise ValueError(f"solver method 'newton' is not available: {missing}; use 'gauss_seidel' or 'jacobi'")
+    if n_bodies > NEWTON_MAX_BODIES:
+        raise ValueError(f"solver method 'newton' factorizes a dense {6 * n_bodies}x{6 * n_bodies} matrix per "
+                         f"iteration; {n_bodies} bodies is more than its limit of {NEWTON_MAX_BODIES}: use "
+                         "'gauss_seidel' or 'jacobi'")
+
+
 @dataclasses.dataclass(frozen=True)
 class SolverOptions:
     """Settings of the velocity-level constraint solver.
@@ -45,9 +62,15 @@ class SolverOptions:
         Gauss-Seidel on contacts and 27x faster, benchmarks/RESULTS.md),
         Gauss-Seidel for models with joints (Jacobi's linearized sweeps
         diverge on motorized chains: arm gradients grow to 1e28 over 400
-        steps, against ~1 with Gauss-Seidel).
+        steps, against ~1 with Gauss-Seidel).  ``"newton"``: Newton's method
+        on the same problem written as a convex minimization over the bodies'
+        velocities (MuJoCo's formulation): every row and body at once, a dense
+        Cholesky of H = M + J^T D J per iteration, joint/limit/motor rows nearly
+        rigid (``rigid_impedance``) with drift corrected over
+        ``joint_time_constant``, isotropic friction; see physics/solver_newton.py.
     iterations: fixed number of solver sweeps per time step (a fixed count
-        keeps the step reverse-differentiable).
+        keeps the step reverse-differentiable); Jacobi and Gauss-Seidel.
+    newton_iterations: fixed number of Newton steps per time step.
     relaxation: over/under-relaxation factor applied to every row update.
     warm_start: start each step from the previous step's impulses.
     contact_frequency: natural frequency (Hz) of the soft contact spring
@@ -61,6 +84,13 @@ class SolverOptions:
     gyroscopic: include the explicit gyroscopic torque -w x (I w).
     joint_frequency, joint_damping_ratio: softness of joint and limit rows
         (Hz, ratio); 60 Hz and 1 keep anchors within a fraction of a mm.
+        Jacobi and Gauss-Seidel only.
+    joint_time_constant: newton: time (s) over which a joint or limit error
+        is corrected (the rows' target velocity is -error / time constant,
+        like MuJoCo's solref); at least 2 dt.
+    rigid_impedance: newton: d in (0, 1), the share of the correction a rigid
+        row (joint, limit, motor, bouncing contact) applies per step; its
+        compliance is (1 - d) / d times its own J M^-1 J^T (MuJoCo's solimp).
     """
 
     method: str = "auto"
@@ -74,14 +104,21 @@ class SolverOptions:
     gyroscopic: bool = True
     joint_frequency: float = 60.0
     joint_damping_ratio: float = 1.0
+    newton_iterations: int = 4
+    joint_time_constant: float = 0.02
+    rigid_impedance: float = 0.9999
 
     def __post_init__(self):
-        if self.method not in ("auto", "jacobi", "gauss_seidel"):
-            raise ValueError(f"solver method must be 'auto', 'jacobi' or 'gauss_seidel', got {self.method!r}")
-        if int(self.iterations) != self.iterations or self.iterations < 1:
-            raise ValueError(f"solver iterations must be a positive integer, got {self.iterations!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"solver method must be one of {', '.join(map(repr, METHODS))}, got {self.method!r}")
+        for name in ("iterations", "newton_iterations"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise ValueError(f"solver {name} must be a positive integer, got {value!r}")
+        if not 0 < self.rigid_impedance < 1:
+            raise ValueError(f"solver rigid_impedance must be in (0, 1), got {self.rigid_impedance!r}")
         for name in ("relaxation", "contact_frequency", "contact_damping_ratio", "max_push_velocity",
-                     "joint_frequency", "joint_damping_ratio"):
+                     "joint_frequency", "joint_damping_ratio", "joint_time_constant"):
             value = getattr(self, name)
             if not np.isfinite(value) or value <= 0:
                 raise ValueError(f"solver {name} must be positive and finite, got {value!r}")
@@ -201,6 +238,10 @@ class Model:
     @property
     def n_motors(self) -> int:
         return len(self.motor_names)
+
+    def __post_init__(self):
+        if self.solver.method == "newton":
+            check_newton_supported(self.n_bodies)
 
     @property
     def n_rows(self) -> int:

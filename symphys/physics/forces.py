@@ -17,9 +17,11 @@ from .kinematics import Kinematics
 
 @dataclasses.dataclass(frozen=True)
 class FreeMotion:
-    """The bodies' inverse masses and their velocities before constraints."""
+    """The bodies' masses and their velocities before constraints."""
 
-    inv_mass: Any  # (P, N) 1/kg, P in {1, batch}
+    mass: Any  # (P, N) kg, P in {1, batch}
+    inertia: Any  # (B, N, 3, 3) world frame, kg m^2
+    inv_mass: Any  # (P, N) 1/kg
     inv_inertia: Any  # (B, N, 3, 3) world frame, 1/(kg m^2)
     velocity: Any  # (B, N, 6) [linear m/s, angular rad/s], v* = v + dt M^-1 f
 
@@ -36,14 +38,14 @@ def free_motion(model, state: State, kin: Kinematics, params: Params, wrench=Non
     inv_inertia = math3d.rotate_inertia(rotation, 1.0 / principal)
 
     force = mass[..., None] * pt.constant(model.gravity.astype(dtype))
+    inertia = math3d.rotate_inertia(rotation, principal)
     torque = pt.zeros_like(w)
     if wrench is not None:
         force = force + wrench[..., :3]
         torque = torque + wrench[..., 3:]
     if model.solver.gyroscopic:
-        inertia = math3d.rotate_inertia(rotation, principal)
         torque = torque - math3d.cross(w, math3d.matvec(inertia, w))
     v_free = v + dt * inv_mass[..., None] * force
     w_free = w + dt * math3d.matvec(inv_inertia, torque)
-    return FreeMotion(inv_mass=inv_mass, inv_inertia=inv_inertia,
+    return FreeMotion(mass=mass, inertia=inertia, inv_mass=inv_mass, inv_inertia=inv_inertia,
                       velocity=pt.concatenate([v_free, w_free], axis=-1))

@@ -166,10 +166,22 @@ def _fixed_orientation(model, f: JointFrames, joints):
     return rows
 
 
+def joint_softness(model):
+    """(bias_rate 1/s, mass_scale, impulse_scale) of joint and limit rows.
+
+    Jacobi and Gauss-Seidel: soft rows (Catto 2011) of the solver's joint
+    frequency and damping ratio.  Newton: rigid rows (its ``rigid_impedance``
+    applies) whose target corrects an error over ``joint_time_constant``
+    (at least 2 dt).
+    """
+    if model.solver_method == "newton":
+        return 1.0 / max(model.solver.joint_time_constant, 2.0 * model.dt), 1.0, 0.0
+    return soft_coefficients(model.solver.joint_frequency, model.solver.joint_damping_ratio, model.dt)
+
+
 def _soft_equalities(model, blocks, parent, child) -> Rows:
     """Soft equality rows from a list of (jac_a, jac_b, error) blocks over the same joints."""
-    bias_rate, soft_mass, soft_impulse = soft_coefficients(
-        model.solver.joint_frequency, model.solver.joint_damping_ratio, model.dt)
+    bias_rate, soft_mass, soft_impulse = joint_softness(model)
     jac_a = pt.concatenate([b[0] for b in blocks], axis=1)
     jac_b = pt.concatenate([b[1] for b in blocks], axis=1)
     error = pt.concatenate([b[2] for b in blocks], axis=1)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import pt
-from .joints import FrameCache, angular_jacobians
-from .rows import OPEN_BOUND, Rows, constant_count, row_block, soft_coefficients
+from .joints import FrameCache, angular_jacobians, joint_softness
+from .rows import OPEN_BOUND, Rows, constant_count, row_block
 
 
 def limit_rows(model, frames: FrameCache) -> list[Rows]:
@@ -23,8 +23,7 @@ def limit_rows(model, frames: FrameCache) -> list[Rows]:
     dtype = model.dtype
     f = frames.of(limited)
     angle = f.angle(model, limited)
-    bias_rate, soft_mass, soft_impulse = soft_coefficients(
-        model.solver.joint_frequency, model.solver.joint_damping_ratio, model.dt)
+    bias_rate, soft_mass, soft_impulse = joint_softness(model)
     parts = []
     for sign, bound in ((1.0, model.joint_lower[limited]), (-1.0, model.joint_upper[limited])):
         gap = sign * (angle - pt.constant(bound.astype(dtype)))  # rad, >= 0 inside the range

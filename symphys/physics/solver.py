@@ -20,24 +20,29 @@ keeps the same fixed point, i.e. the same contact stiffness.
 
 from __future__ import annotations
 
-from .. import math3d
 from ..backend import pt
 from . import gather as gather_module
+from .effective_mass import effective_masses
+from .forces import FreeMotion
 from .rows import Rows, project
 from .solver_gauss_seidel import colored_sweeps
 from .solver_jacobi import jacobi_sweeps
+from .solver_newton import newton_solve
 from .sweeps import PackedIterate, apply_impulse
 
 
-def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
+def solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     """Solve the rows; return (velocity (B, N, 6), impulse (B, R)).
 
-    velocity: (B, N, 6) unconstrained [linear, angular] velocities.
-    inv_mass: (P, N) 1/kg; inv_inertia: (B, N, 3, 3) world-frame, 1/(kg m^2).
-    warm_impulse: (B, R) previous step's impulses (used if warm_start).
+    free: the bodies' masses and unconstrained [linear, angular] velocities
+    v* (B, N, 6).  warm_impulse: (B, R) previous step's impulses (used if
+    warm_start).
     """
+    if model.solver_method == "newton":
+        return newton_solve(model, rows, free, warm_impulse)
+    velocity = free.velocity
     dtype, n_rows = model.dtype, rows.n_rows
-    gathers, compliance, inverse_denominator = effective_masses(model, rows, inv_mass, inv_inertia)
+    gathers, compliance, inverse_denominator = effective_masses(model, rows, free.inv_mass, free.inv_inertia)
     row_data = pack_row_data(rows, compliance, inverse_denominator, gathers)
     n_batch = velocity.shape[0] if velocity.type.shape[0] is None else velocity.type.shape[0]
     iterate = PackedIterate(n_rows, model.n_bodies, n_batch, [one_hot for one_hot, _, _ in gathers])
@@ -58,34 +63,6 @@ def solve(model, rows: Rows, velocity, inv_mass, inv_inertia, warm_impulse):
         final = colored_sweeps(model, rows, row_data, len(gathers), impulse0, velocity, n_batch)
     impulse, velocity = iterate.split(final)
     return velocity, impulse
-
-
-def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
-    """Per-side gathers [(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6))], the rows'
-    compliance c (B, R) and 1 / (k + c), k = J M^-1 J^T (mass-split under Jacobi)."""
-    dtype, n = model.dtype, model.n_bodies
-    sides = [(rows.body_a, rows.jacobian_a)]
-    if rows.jacobian_b is not None:
-        sides.append((rows.body_b, rows.jacobian_b))
-
-    gathers, k_true, k_split = [], 0.0, 0.0
-    for body, jac in sides:
-        one_hot = pt.constant(gather_module.one_hot(body, n, dtype))
-        minv_jt = pt.concatenate(
-            [jac[..., :3] * gather_module.gather(inv_mass, body, n, dtype)[..., None],
-             math3d.matvec(gather_module.gather(inv_inertia, body, n, dtype), jac[..., 3:])],
-            axis=-1)  # (B, R, 6)
-        k = pt.sum(jac * minv_jt, axis=-1)
-        k_true = k_true + k
-        if model.solver_method == "jacobi":
-            # Mass splitting (Tonge et al. 2012): a body in contact at n points
-            # lends each row 1/n of its mass, so simultaneous updates cannot overshoot.
-            k = k * pt.maximum(gather_module.gather(rows.contact_count, body, n, dtype), 1.0)
-        k_split = k_split + k
-        gathers.append((one_hot, jac, minv_jt))
-    compliance = rows.impulse_scale * k_true / rows.mass_scale
-    inverse_denominator = 1.0 / (k_split + compliance + 1e-12)
-    return gathers, compliance, inverse_denominator
 
 
 def pack_row_data(rows: Rows, compliance, inverse_denominator, gathers):

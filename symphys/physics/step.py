@@ -66,7 +66,7 @@ def step_data(model: Model, state: State, params: Params, wrench=None, warm_impu
     if rows is not None:
         if warm_impulse is None:
             warm_impulse = pt.zeros_like(rows.target)
-        velocity, impulse = solve(model, rows, free.velocity, free.inv_mass, free.inv_inertia, warm_impulse)
+        velocity, impulse = solve(model, rows, free, warm_impulse)
     return StepData(state=state, kinematics=kin, free_motion=free, rows=rows, velocity=velocity,
                     impulse=impulse, next_state=semi_implicit_euler(model, state, velocity))
 

@@ -1,0 +1,53 @@
+"""Each row's J M^-1 J^T: the inverse effective mass the solvers scale their rows by."""
+
+from __future__ import annotations
+
+from .. import math3d
+from ..backend import pt
+from . import gather as gather_module
+from .rows import Rows
+
+
+def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
+    """Per-side gathers [(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6))], the rows'
+    compliance c (B, R) and 1 / (k + c), k = J M^-1 J^T (mass-split under Jacobi)."""
+    dtype, n = model.dtype, model.n_bodies
+    sides = [(rows.body_a, rows.jacobian_a)]
+    if rows.jacobian_b is not None:
+        sides.append((rows.body_b, rows.jacobian_b))
+
+    gathers, k_true, k_split = [], 0.0, 0.0
+    for body, jac in sides:
+        one_hot, _, minv_jt = side_terms(model, body, jac, inv_mass, inv_inertia)
+        k = pt.sum(jac * minv_jt, axis=-1)
+        k_true = k_true + k
+        if model.solver_method == "jacobi":
+            # Mass splitting (Tonge et al. 2012): a body in contact at n points
+            # lends each row 1/n of its mass, so simultaneous updates cannot overshoot.
+            k = k * pt.maximum(gather_module.gather(rows.contact_count, body, n, dtype), 1.0)
+        k_split = k_split + k
+        gathers.append((one_hot, jac, minv_jt))
+    compliance = rows.impulse_scale * k_true / rows.mass_scale
+    inverse_denominator = 1.0 / (k_split + compliance + 1e-12)
+    return gathers, compliance, inverse_denominator
+
+
+def inverse_effective_masses(model, rows: Rows, inv_mass, inv_inertia):
+    """(per-side gathers as in ``effective_masses``, each row's own J M^-1 J^T (B, R), no splitting)."""
+    gathers, k_true = [], 0.0
+    for body, jac in [(rows.body_a, rows.jacobian_a)] + (
+            [(rows.body_b, rows.jacobian_b)] if rows.jacobian_b is not None else []):
+        gathers.append(side_terms(model, body, jac, inv_mass, inv_inertia))
+        k_true = k_true + pt.sum(jac * gathers[-1][2], axis=-1)
+    return gathers, k_true
+
+
+def side_terms(model, body, jac, inv_mass, inv_inertia):
+    """(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6)) of one side of the rows."""
+    dtype, n = model.dtype, model.n_bodies
+    one_hot = pt.constant(gather_module.one_hot(body, n, dtype))
+    minv_jt = pt.concatenate(
+        [jac[..., :3] * gather_module.gather(inv_mass, body, n, dtype)[..., None],
+         math3d.matvec(gather_module.gather(inv_inertia, body, n, dtype), jac[..., 3:])],
+        axis=-1)  # (B, R, 6)
+    return one_hot, jac, minv_jt
