@@ -268,6 +268,13 @@ def cholesky_solve(matrix, rhs):
     return solve_triangular(lower, half, lower=True, trans="T", b_ndim=1)
 
 
+def linear_solve(matrix, rhs):
+    """x with ``matrix @ x = rhs``, batched: matrix (..., n, n) invertible, rhs (..., n) (LU; PyTensor only)."""
+    from pytensor.tensor.linalg import solve
+
+    return solve(matrix, rhs, b_ndim=1)
+
+
 def batched_linear_algebra_missing() -> str | None:
     """Why ``cholesky_solve`` cannot be used with the selected graph library (None if it can)."""
     if GRAPH_LIBRARY == "aesara":
@@ -431,5 +438,5 @@ def composite_size(scalar_op) -> int | None:
     return len(scalar_op.fgraph.apply_nodes)
 
 
-__all__ += ["compiled_outputs", "lower_jax", "composite_size", "cholesky_solve",
+__all__ += ["compiled_outputs", "lower_jax", "composite_size", "cholesky_solve", "linear_solve",
             "batched_linear_algebra_missing"]

@@ -104,9 +104,10 @@ class SolverOptions:
     gyroscopic: bool = True
     joint_frequency: float = 60.0
     joint_damping_ratio: float = 1.0
-    newton_iterations: int = 4
+    newton_iterations: int = 8
     joint_time_constant: float = 0.02
     rigid_impedance: float = 0.9999
+    bound_impedance: float = 0.999
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -115,8 +116,9 @@ class SolverOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise ValueError(f"solver {name} must be a positive integer, got {value!r}")
-        if not 0 < self.rigid_impedance < 1:
-            raise ValueError(f"solver rigid_impedance must be in (0, 1), got {self.rigid_impedance!r}")
+        for name in ("rigid_impedance", "bound_impedance"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"solver {name} must be in (0, 1), got {getattr(self, name)!r}")
         for name in ("relaxation", "contact_frequency", "contact_damping_ratio", "max_push_velocity",
                      "joint_frequency", "joint_damping_ratio", "joint_time_constant"):
             value = getattr(self, name)

@@ -5,12 +5,15 @@ The new velocities v (B, 6N) minimize
     cost(v) = 1/2 (v - v*)^T M (v - v*) + sum_r phi_r(J_r v)
 
 where each row's penalty phi_r has the derivative -lambda_r: the row's
-impulse lambda_r = clip(D_r (target_r - J_r v), lower_r, upper_r), so the
-minimum satisfies M (v - v*) = J^T lambda.  D_r = 1 / (rho_r A_rr), with A_rr
+impulse lambda_r = clip(m_r + D_r (target_r - J_r v), lower_r, upper_r), so
+the minimum satisfies M (v - v*) = J^T lambda.  D_r = 1 / (rho_r A_rr), with A_rr
 the row's own J M^-1 J^T and rho_r its compliance ratio: impulse_scale /
 mass_scale of the row (Catto's soft contact gives the same penetration as
 the sweeping solvers), at least (1 - d) / d for rigid rows (d =
-``rigid_impedance``, MuJoCo's solimp).  Because all rows are solved together
+``rigid_impedance``, MuJoCo's solimp).  A rigid row's impulse starts from
+its previous step's, m_r (a proximal term; m_r = 0 for soft rows): under a
+steady load it then meets its target exactly instead of giving way by
+load / D, whatever the mass ratio that sets its D.  Because all rows are solved together
 through H = M + J^T D J, a heavy body's mass reaches every row it touches:
 nearly rigid joints stay rigid whatever the mass ratios.
 
@@ -19,22 +22,25 @@ mu * lambda_normal, the normal impulse taken at the current iterate (as the
 sweeping solvers couple them); on the disc's rim their penalty is the
 norm's Huber function.  Each iteration assembles H over the rows in their
 quadratic zone, solves H dv = -gradient with a dense Cholesky factorization
-and takes the best of a few step lengths.  A fixed number of iterations
-runs in a ``scan``, warm-started from the previous step's impulses.
+and takes an exact (bracketed 1-D Newton) line search along it.  A fixed number of iterations
+runs in a ``scan``, warm-started from the previous step's impulses.  The
+iterations are not differentiated: the gradient is the implicit function
+theorem's at the last iterate (``Problem.implicit_gradient``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import cholesky_solve, pt, scan, scan_name
+from ..backend import cholesky_solve, linear_solve, pt, scan, scan_name, stop_gradient
 from . import gather as gather_module
 from .effective_mass import inverse_effective_masses
 from .forces import FreeMotion
-from .rows import Rows, project
+from .rows import OPEN_BOUND, Rows, project
 from .sweeps import apply_impulse
 
-STEP_LENGTHS = (1.0, 0.5, 0.25, 0.125, 0.0625, 0.0)  # line search candidates, 0 = stay
+LINE_SEARCH_ITERATIONS = 6  # bracketed 1-D Newton steps on the step length
+MAX_STEP_LENGTH = 4.0  # the bracket's upper end (the quadratic model's step is 1)
 
 
 
@@ -49,11 +55,19 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     pairs = FrictionPairs(rows)
 
     compliance = rows.impulse_scale / rows.mass_scale
-    floor = (1.0 - model.solver.rigid_impedance) / model.solver.rigid_impedance
-    compliance = pt.switch(pt.lt(compliance, floor), floor, compliance)
+    # Equality rows are always in their quadratic zone, so their stiffness costs Newton nothing but
+    # conditioning; a stiff bounded row changes zone along a step, and the step shortens.
+    equality = pt.and_(pt.le(rows.lower, -0.5 * OPEN_BOUND), pt.ge(rows.upper, 0.5 * OPEN_BOUND))
+    impedance = pt.switch(equality, model.solver.rigid_impedance, model.solver.bound_impedance)
+    floor = (1.0 - impedance) / impedance
+    rigid = pt.lt(compliance, floor)
+    compliance = pt.switch(rigid, floor, compliance)
     row_inverse_mass = pairs.share_tangent_mass(inverse_mass)
     stiffness = 1.0 / (compliance * row_inverse_mass + 1e-12)  # D (B, R)
-    problem = Problem(jacobian, mass_matrix, pt.reshape(velocity, (n_batch, 6 * n)), stiffness,
+    # A rigid row's impulse starts from its previous one (a proximal term): under a steady load the
+    # row then meets its target exactly instead of giving way by load / D.
+    memory = pt.switch(rigid, warm_impulse, 0.0)
+    problem = Problem(jacobian, mass_matrix, pt.reshape(velocity, (n_batch, 6 * n)), stiffness, memory,
                       rows, pairs)
 
     if model.solver.warm_start:
@@ -65,7 +79,7 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
 
     (history,) = scan(iterate, outputs_info=[start], non_sequences=problem.constants(),
                       n_steps=model.solver.newton_iterations, name=scan_name("newton_iterations", dtype))
-    final = history[-1]
+    final = problem.implicit_gradient(stop_gradient(history[-1]))
     impulse, _ = problem.impulses(final)
     return pt.reshape(final, (n_batch, n, 6)), impulse
 
@@ -137,16 +151,17 @@ class FrictionPairs:
 class Problem:
     """One step's minimization: the constant arrays and the Newton iteration over them."""
 
-    def __init__(self, jacobian, mass_matrix, free_velocity, stiffness, rows: Rows, pairs: FrictionPairs):
+    def __init__(self, jacobian, mass_matrix, free_velocity, stiffness, memory, rows: Rows, pairs: FrictionPairs):
         self.jacobian, self.mass_matrix, self.free_velocity = jacobian, mass_matrix, free_velocity
-        self.stiffness = stiffness
+        self.stiffness, self.memory = stiffness, memory
         self.target, self.lower, self.upper = rows.target, rows.lower, rows.upper
         self.friction = rows.friction * pt.ones_like(rows.target)
         self.pairs = pairs
 
     def constants(self) -> list:
-        # One packed (B, R, 5) row array keeps the scan's inputs (and its gradient graph) few.
-        row_data = pt.stack([self.target, self.stiffness, self.lower, self.upper, self.friction], axis=-1)
+        # One packed (B, R, 6) row array keeps the scan's inputs (and its gradient graph) few.
+        row_data = pt.stack([self.target, self.stiffness, self.lower, self.upper, self.friction, self.memory],
+                            axis=-1)
         return [self.jacobian, self.mass_matrix, self.free_velocity, row_data]
 
     def with_constants(self, constants) -> Problem:
@@ -154,8 +169,8 @@ class Problem:
         jacobian, mass_matrix, free_velocity, row_data = constants
         inner = object.__new__(Problem)
         inner.jacobian, inner.mass_matrix, inner.free_velocity = jacobian, mass_matrix, free_velocity
-        inner.target, inner.stiffness, inner.lower, inner.upper, inner.friction = (
-            row_data[..., k] for k in range(5))
+        inner.target, inner.stiffness, inner.lower, inner.upper, inner.friction, inner.memory = (
+            row_data[..., k] for k in range(6))
         inner.pairs = self.pairs
         return inner
 
@@ -169,7 +184,7 @@ class Problem:
         friction_bound: (B, n_contacts) disc radius mu * lambda_normal; from v if None.
         """
         pairs = self.pairs
-        raw = self.stiffness * (self.target - self.row_velocity(v))  # unclipped impulse
+        raw = self.memory + self.stiffness * (self.target - self.row_velocity(v))  # unclipped impulse
         clipped = project(raw, self.lower, self.upper)
         quadratic = pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper))
         weight = self.stiffness * pt.cast(quadratic, raw.dtype)
@@ -195,41 +210,115 @@ class Problem:
         pairs = self.pairs
         return pairs.columns(self.friction, pairs.first) * pairs.columns(clipped, pairs.normal)
 
-    def cost(self, v, friction_bound):
-        """cost (B, K) of K candidate velocities v (B, K, 6 N), friction bounds held fixed."""
+    def slope_and_curvature(self, alpha, line):
+        """d cost / d alpha (B,) and its (majorizing) curvature (B,) at v + alpha d along ``line``."""
         pairs = self.pairs
-        dv = v - self.free_velocity[:, None, :]
-        kinetic = 0.5 * pt.sum(dv * pt.matmul(dv, self.mass_matrix), axis=-1)  # M is symmetric
-        row_velocity = pt.matmul(self.jacobian, v.dimshuffle(0, 2, 1))  # (B, R, K)
-        stiffness = self.stiffness[..., None]
-        raw = stiffness * (self.target[..., None] - row_velocity)
-        lower, upper = self.lower[..., None], self.upper[..., None]
-        penalty = pt.switch(pt.gt(raw, upper), upper * raw - 0.5 * upper * upper,
-                            pt.switch(pt.lt(raw, lower), lower * raw - 0.5 * lower * lower, 0.5 * raw * raw))
-        penalty = penalty / stiffness
+        raw = line["raw"] - alpha[:, None] * line["raw_rate"]  # unclipped impulses (B, R)
+        rate = line["row_rate"]  # J d (B, R)
+        clipped = project(raw, self.lower, self.upper)
+        quadratic = pt.cast(pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper)), raw.dtype)
+        row_slope, row_curvature = clipped * rate, self.stiffness * quadratic * rate * rate
         if len(pairs):
-            mask = pt.constant((~pairs.is_friction).astype(v.dtype))[None, :, None]
-            penalty = penalty * mask
-            first, second = pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second)
-            disc = Disc(first, second, friction_bound[..., None])
-            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[..., None]
-            friction_penalty = disc.penalty() / tangent_stiffness
-            return kinetic + pt.sum(penalty, axis=1) + pt.sum(friction_penalty, axis=1)
-        return kinetic + pt.sum(penalty, axis=1)
+            mask = pt.constant((~pairs.is_friction).astype(raw.dtype))
+            row_slope, row_curvature = row_slope * mask, row_curvature * mask
+            disc = Disc(pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second), line["bound"])
+            rate1, rate2 = pairs.columns(rate, pairs.first), pairs.columns(rate, pairs.second)
+            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)
+            friction_slope = disc.scale * (disc.first * rate1 + disc.second * rate2)
+            friction_curvature = tangent_stiffness * disc.scale * (rate1 * rate1 + rate2 * rate2)
+            slope = line["linear"] + alpha * line["quadratic"] - pt.sum(row_slope, axis=1) \
+                - pt.sum(friction_slope, axis=1)
+            curvature = line["quadratic"] + pt.sum(row_curvature, axis=1) + pt.sum(friction_curvature, axis=1)
+            return slope, curvature
+        slope = line["linear"] + alpha * line["quadratic"] - pt.sum(row_slope, axis=1)
+        return slope, line["quadratic"] + pt.sum(row_curvature, axis=1)
 
-    def newton_step(self, v):
-        """The next iterate from v (B, 6 N): a Newton direction and the best of STEP_LENGTHS."""
+    def line_search(self, v, direction, bound):
+        """Step length (B,) minimizing the cost along ``direction`` (bracketed 1-D Newton).
+
+        The cost along the line is convex and piecewise smooth: a bracket [low, high] with a
+        negative slope at low and a positive one at high shrinks at every iteration, each taking
+        the 1-D Newton step when it falls inside the bracket and the midpoint otherwise.
+        """
+        row_rate = self.row_velocity(direction)
+        line = dict(raw=self.memory + self.stiffness * (self.target - self.row_velocity(v)),
+                    raw_rate=self.stiffness * row_rate, row_rate=row_rate, bound=bound,
+                    quadratic=pt.sum(direction * pt.matmul(self.mass_matrix, direction[..., None])[..., 0], axis=1),
+                    linear=pt.sum(direction * pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0],
+                                  axis=1))
+        low = pt.zeros_like(line["quadratic"])
+        high = low + MAX_STEP_LENGTH
+        alpha = low + 1.0  # the Newton step of the quadratic model
+        for _ in range(LINE_SEARCH_ITERATIONS):
+            slope, curvature = self.slope_and_curvature(alpha, line)
+            low = pt.switch(pt.lt(slope, 0.0), alpha, low)
+            high = pt.switch(pt.lt(slope, 0.0), high, alpha)
+            newton = alpha - slope / curvature
+            inside = pt.and_(pt.gt(newton, low), pt.lt(newton, high))
+            alpha = pt.switch(inside, newton, 0.5 * (low + high))
+        return alpha
+
+    def gradient_and_hessian(self, v):
+        """The cost's gradient (B, 6 N) and (majorizing) Hessian (B, 6 N, 6 N) at v."""
         impulse, weight = self.impulses(v)
-        bound = self.friction_bound(project(self.stiffness * (self.target - self.row_velocity(v)),
-                                            self.lower, self.upper)) if len(self.pairs) else None
         gradient = pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0] \
             - pt.matmul(impulse[:, None, :], self.jacobian)[:, 0]
         hessian = self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), weight[..., None] * self.jacobian)
+        return gradient, hessian
+
+    def newton_step(self, v):
+        """The next iterate from v (B, 6 N): a Newton direction and an exact line search along it."""
+        bound = self.friction_bound(project(self.memory + self.stiffness * (self.target - self.row_velocity(v)),
+                                            self.lower, self.upper)) if len(self.pairs) else None
+        gradient, hessian = self.gradient_and_hessian(v)
         direction = -cholesky_solve(hessian, gradient)
-        lengths = pt.constant(np.array(STEP_LENGTHS, dtype=v.dtype))
-        candidates = v[:, None, :] + lengths[None, :, None] * direction[:, None, :]
-        best = pt.argmin(self.cost(candidates, bound), axis=1)
-        return v + lengths[best][:, None] * direction
+        return v + self.line_search(v, direction, bound)[:, None] * direction
+
+    def implicit_gradient(self, solution):
+        """``solution`` (its value unchanged) with the implicit function theorem's gradient.
+
+        At the minimum the cost's gradient g(v; inputs) vanishes, so dv = -H^-1 dg: the gradient of
+        one Newton step from the stopped solution with its Hessian held fixed.  No iterate is stored
+        and no Cholesky factorization is differentiated.
+        """
+        gradient, _ = self.gradient_and_hessian(solution)
+        step = -linear_solve(stop_gradient(self.exact_jacobian(solution)), gradient)
+        return solution + (step - stop_gradient(step))
+
+    def exact_jacobian(self, v):
+        """d gradient / d v (B, 6 N, 6 N) at v: the rows' true curvature, and on a disc's rim the
+        coupling of the friction bound mu * lambda_normal to the normal row (not symmetric)."""
+        pairs = self.pairs
+        raw = self.memory + self.stiffness * (self.target - self.row_velocity(v))
+        quadratic = pt.cast(pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper)), raw.dtype)
+        weight = self.stiffness * quadratic  # (B, R)
+        if not len(pairs):
+            return self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), weight[..., None] * self.jacobian)
+        dtype = raw.dtype
+        bound = self.friction_bound(project(raw, self.lower, self.upper))
+        disc = Disc(pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second), bound)
+        rim = 1.0 - pt.cast(disc.inside, dtype)
+        unit1, unit2 = disc.first / disc.norm, disc.second / disc.norm
+        stiffness = pairs.columns(self.stiffness, pairs.first)
+        mask = pt.constant((~pairs.is_friction).astype(dtype))
+        # Row-space weights: d lambda_r / d u_s (with the sign of -d lambda / d u) as a (B, R, R) matrix.
+        weight = mask * weight \
+            + pairs.place(stiffness * disc.scale * (1.0 - rim * unit1 * unit1), pairs.first, dtype) \
+            + pairs.place(stiffness * disc.scale * (1.0 - rim * unit2 * unit2), pairs.second, dtype)
+        cross = -stiffness * disc.scale * rim * unit1 * unit2
+        # lambda_t = bound * unit on the rim, bound = mu * lambda_normal, d lambda_normal / d u_n = -D_n q_n.
+        normal_weight = pairs.columns(self.friction, pairs.first) * pairs.columns(weight, pairs.normal)
+        coupling1, coupling2 = -rim * unit1 * normal_weight, -rim * unit2 * normal_weight
+        first, second, normal = (pt.constant(gather_module.one_hot(index, self.pairs.n_rows, dtype))
+                                 for index in (pairs.first, pairs.second, pairs.normal))  # (C, R)
+
+        def outer(left, values, right):  # sum_c left[c, r] values[b, c] right[c, s]
+            return pt.matmul(left.T[None] * values[:, None, :], right)
+
+        row_weight = pt.eye(pairs.n_rows, dtype=dtype)[None] * weight[:, None, :] \
+            + outer(first, cross, second) + outer(second, cross, first) \
+            - outer(first, coupling1, normal) - outer(second, coupling2, normal)
+        return self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), pt.matmul(row_weight, self.jacobian))
 
 
 class Disc:
@@ -240,9 +329,5 @@ class Disc:
         self.norm = pt.sqrt(first * first + second * second + 1e-30)
         self.inside = pt.lt(self.norm, bound)
         # 0 on an inactive contact (bound 0), 1 inside the disc, bound / |z| on its rim.
-        self.scale = pt.switch(self.inside, 1.0, bound / self.norm)
+        self.scale = pt.switch(self.inside, 1.0, bound / pt.switch(self.inside, 1.0, self.norm))
 
-    def penalty(self):
-        """Huber function of the norm (times the rows' stiffness): z^2/2 inside, bound (|z| - bound/2) out."""
-        return pt.switch(self.inside, 0.5 * self.norm * self.norm,
-                         self.bound * self.norm - 0.5 * self.bound * self.bound)
