@@ -194,10 +194,14 @@ def world_of(n_boxes, iterations):
     return world.build()
 
 
+totals = []
 for n_boxes, iterations in [(1, 10), (10, 10), (100, 10), (10, 40)]:
     m = world_of(n_boxes, iterations)
     total = sp.graph_stats(sp.step(m, sp.symbolic_state(m)))["total"]
+    totals.append(total)
     print(f"{n_boxes:3d} boxes + 1 sphere, {iterations:2d} sweeps, {m.n_rows:4d} rows: {total} nodes")
+# The design's promise, checked whenever the notebook runs: one size for every world.
+assert len(set(totals)) == 1, totals
 """),
 ]
 

@@ -20,13 +20,14 @@ QUADRUPED_XML = Path(__file__).parents[1] / "symphys_models" / "quadruped.xml"
 QUADRUPED_STEPS = 100  # 0.5 s of trot
 MUJOCO_STEPS = 200  # 1 s at the files' 5 ms time step
 # Pendulum: symphys's hinge is a soft 60 Hz constraint (sags ~0.1 mm under
-# gravity), MuJoCo's is exact; measured max difference 0.17 mm over 1 s.
-ATOL_PENDULUM = 1e-3  # m
+# gravity), MuJoCo's is exact; measured max difference 0.17 mm over 1 s (bound 2x).
+ATOL_PENDULUM = 3.5e-4  # m
 ATOL_FREE_FALL = 1e-9  # m, both integrate semi-implicitly: identical before contact
-# Box at rest: symphys's contact (25 Hz spring) sinks 0.6 mm, MuJoCo's 0.06 mm;
-# the impact slides the box differently (measured 1.0 cm apart in x, y).
-ATOL_REST_HEIGHT = 2e-3  # m
-ATOL_REST_XY = 3e-2  # m
+# Box at rest: symphys's contact (25 Hz spring) sinks 0.6 mm, MuJoCo's 0.06 mm
+# (measured 0.55 mm apart); the impact slides the box differently (measured 1.03 and
+# 1.05 cm apart in x, y).  Bounds 2x.
+ATOL_REST_HEIGHT = 1.1e-3  # m
+ATOL_REST_XY = 2.1e-2  # m
 
 
 def mjcf(body: str, extra: str = "", actuators: str = "") -> str:
