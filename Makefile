@@ -20,7 +20,7 @@ AESARA_STAMP := $(AESARA_VENV)/.installed-stamp
 AESARA_TEST_FILES = $(shell grep -l "pytest.mark.aesara" tests/test_*.py)
 export AESARA_FLAGS ?= base_compiledir=$(CURDIR)/.cache/aesara
 
-.PHONY: venv venv-aesara test-aesara demo test notebooks test-slow test-all bench bench-core arm-train arm-eval arm-cmaes view gpu-wheels lint clean
+.PHONY: venv venv-aesara test-aesara demo test notebooks test-slow fuzz test-all bench bench-core arm-train arm-eval arm-cmaes view gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ notebooks: venv
 test-slow: venv
 	$(PYTEST) -m slow
 
+# The property-based tests (hypothesis) with 200 examples each instead of make test's 10.
+fuzz: venv
+	SYMPHYS_PROPERTY_EXAMPLES=200 $(PYTEST) tests/test_properties.py -n 2 --dist loadfile
+
 test-all: venv
 	$(PYTEST) -n 2
 
@@ -108,6 +112,12 @@ gpu-wheels: venv
 	  --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform any -d wheels \
 	  pytensor==$$($(BIN)/python -c "import pytensor; print(pytensor.__version__)") \
 	  cons etuples filelock logical-unification miniKanren multipledispatch toolz setuptools cma tqdm
+
+# Ten deliberate engine faults, one at a time in a scratch copy of the package; each must fail a
+# test (writes the "Mutation check" section of benchmarks/RESULTS.md; exits 1 if one is not caught).
+.PHONY: mutation
+mutation: venv
+	$(BIN)/python benchmarks/mutation.py
 
 lint: venv
 	$(BIN)/ruff check symphys symphys_models tests benchmarks

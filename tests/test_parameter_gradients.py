@@ -1,0 +1,128 @@
+"""Exact gradients with respect to restitution (``symbolic_params``), initial position and initial
+orientation (``symbolic_state``), through contacts.
+
+- A ball dropped from rest bounces once: the rebound speed is e a (a: the approach speed), so after
+  the bounce z_N depends on e through the rebound only: d z_N / d e = a dt (N - k + 1) and
+  d v_N / d e = a, with k the bounce step and a = g dt (k - 1) from semi-implicit Euler's free fall
+  (the continuous law: dz/de = v_impact (t - t_bounce)).  Three worlds, e = 0.3, 0.7, 1.
+- A tilted box thrown onto the ground lands on a corner, tips and slides: the gradient of its final
+  pose with respect to its initial position and orientation quaternion matches central differences,
+  and the ground's translation invariance fixes the horizontal part exactly: d x_N / d x_0 = 1,
+  d y_N / d x_0 = 0.
+One compiled rollout with its gradient, batched over three worlds (each world's loss depends only
+on its own inputs, so one perturbation of all worlds at once gives all their differences).
+"""
+
+import numpy as np
+import pytest
+from conftest import G
+
+import symphys as sp
+from symphys.rotations import axis_angle_to_quat
+
+DT = 0.01  # s
+STEPS = 35  # the ball bounces at step 26 and is still in flight at step 35 in every world
+RESTITUTION = np.array([0.3, 0.7, 1.0])
+BALL_RADIUS, DROP = 0.1, 0.3  # m
+BALL_VELOCITY_WEIGHT = 0.1  # s, weight of the ball's final vertical speed in the loss
+# The box of each world: tilt axis, tilt angle (rad) and velocity (m/s).
+BOX_TILTS = [((1, 1, 0), 0.3), ((1, -0.5, 0.2), 0.5), ((0.2, 1, 0), -0.4)]
+BOX_VELOCITIES = [(1.0, 0.3, -0.5), (-0.5, 1.2, -1.0), (0.3, -0.8, 0.0)]
+EPS = 1e-6  # finite-difference step
+# Measured: the rebound speed and the restitution gradient equal their closed forms to 6.7e-16
+# relative (a few ulp: the tolerance leaves room for another CPU's rounding; a fault moves them
+# by > 1e-6), and d loss / d (x_0, y_0) = (1, 0.5) to 0.  Central differences (EPS 1e-6) agree to
+# 1.0e-10 (restitution, relative), 1.0e-10 (position) and 1.3e-10 (orientation) of the largest
+# component: the differences' own round-off.
+RTOL_CLOSED_FORM = 4e-15
+RTOL_DIFFERENCES = 2.5e-10
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """(model, fn): fn(restitution (3, 2), position (3, 2, 3), orientation (3, 2, 4)) ->
+    (per-world losses, the ball's vertical speeds over time, d loss / d restitution,
+    d loss / d position, d loss / d orientation)."""
+    world = sp.World(dt=DT)
+    world.add_ground(friction=0.6)
+    world.add_sphere(radius=BALL_RADIUS, mass=0.5, position=(0, 0, BALL_RADIUS + DROP))
+    world.add_box(half_extents=(0.2, 0.15, 0.1), mass=2.0, friction=0.6, position=(2, 0, 0.45))
+    model = world.build()
+    batch = len(RESTITUTION)
+    state = sp.symbolic_state(model, batch)
+    params = sp.symbolic_params(model, batch)
+    final, trajectory = sp.rollout(model, state, STEPS, params)
+    ball = final.position[:, 0, 2] + BALL_VELOCITY_WEIGHT * final.velocity[:, 0, 2]
+    box = (final.position[:, 1, 0] + 0.5 * final.position[:, 1, 1] + 0.3 * final.position[:, 1, 2]
+           + final.orientation[:, 1, 2])
+    per_world = ball + box
+    velocity = model.initial_state(batch).velocity
+    velocity[:, 1] = BOX_VELOCITIES
+    inputs = [params.body_restitution, state.position, state.orientation]
+    fn = sp.compile(inputs + [state.velocity],
+                    [per_world, trajectory.velocity[:, :, 0, 2]] + sp.grad(per_world.sum(), inputs))
+    return model, lambda *args: fn(*args, velocity)
+
+
+def initial_values(model):
+    batch = len(RESTITUTION)
+    restitution = np.column_stack([RESTITUTION, np.zeros(batch)])
+    start = model.initial_state(batch)
+    orientation = start.orientation.copy()
+    orientation[:, 1] = [axis_angle_to_quat(axis, angle) for axis, angle in BOX_TILTS]
+    return restitution, start.position, orientation
+
+
+def bounce_step(height):
+    """k: the first step that starts in contact, z0 - g dt^2 n (n + 1) / 2 < r for n = k - 1."""
+    n = np.arange(1, 1000)
+    return int(np.argmax(height - G * DT**2 * n * (n + 1) / 2 < BALL_RADIUS)) + 2
+
+
+def test_restitution_gradient_is_the_rebound_speed_times_flight_time(scene):
+    """d z_N / d e = a dt (N - k + 1) and d v_N / d e = a for e = 0.3, 0.7, 1: the rebound speed
+    e a scales with e, the bounce step does not move."""
+    model, fn = scene
+    restitution, position, orientation = initial_values(model)
+    loss, ball_speed, d_restitution, _, _ = fn(restitution, position, orientation)
+    k = bounce_step(BALL_RADIUS + DROP)
+    approach = G * DT * (k - 1)
+    np.testing.assert_allclose(ball_speed[k], RESTITUTION * approach, rtol=RTOL_CLOSED_FORM)  # the bounce
+    assert np.all(ball_speed[k + 1:] < ball_speed[k]) and np.all(ball_speed[k - 1] < 0)
+    expected = approach * DT * (STEPS - k + 1) + BALL_VELOCITY_WEIGHT * approach
+    np.testing.assert_allclose(d_restitution[:, 0], expected, rtol=RTOL_CLOSED_FORM)
+    # And central differences (each world's loss depends on its own restitution only).
+    step = np.zeros_like(restitution)
+    step[:, 0] = EPS
+    numeric = (fn(restitution + step, position, orientation)[0]
+               - fn(restitution - step, position, orientation)[0]) / (2 * EPS)
+    np.testing.assert_allclose(d_restitution[:, 0], numeric, rtol=RTOL_DIFFERENCES)
+    np.testing.assert_array_equal(d_restitution[:, 1], 0.0)  # the box never bounces (restitution 0)
+
+
+def central_differences(fn, args, which):
+    """(batch, components) central differences of the per-world losses in args[which][:, 1, i]."""
+    base = args[which]
+    columns = []
+    for i in range(base.shape[-1]):
+        step = np.zeros_like(base)
+        step[:, 1, i] = EPS
+        plus, minus = list(args), list(args)
+        plus[which], minus[which] = base + step, base - step
+        columns.append((fn(*plus)[0] - fn(*minus)[0]) / (2 * EPS))
+    return np.stack(columns, axis=-1)
+
+
+def test_initial_position_and_orientation_gradients_through_a_tumbling_landing(scene):
+    """The box lands on a corner, tips and slides (contacts switching on and off): d loss / d x_0
+    and d loss / d q_0 against central differences; horizontally, the flat ground's translation
+    invariance gives d loss / d (x_0, y_0) = (1, 0.5) exactly."""
+    model, fn = scene
+    args = initial_values(model)
+    _, _, _, d_position, d_orientation = fn(*args)
+    np.testing.assert_allclose(d_position[:, 1, :2], np.tile([1.0, 0.5], (3, 1)), rtol=RTOL_CLOSED_FORM)
+    for which, symbolic in ((1, d_position[:, 1]), (2, d_orientation[:, 1])):
+        numeric = central_differences(fn, args, which)
+        np.testing.assert_allclose(symbolic, numeric, rtol=0, atol=RTOL_DIFFERENCES * np.abs(numeric).max())
+    # The orientation matters: the gradient is O(1) in each world.
+    assert np.all(np.abs(d_orientation[:, 1]).max(-1) > 0.1)
