@@ -52,7 +52,7 @@ def test_add_capsule_rejects(kwargs, name):
 @pytest.mark.parametrize("kwargs, name", [
     (dict(dt=0.0), "dt"), (dict(dt=-0.01), "dt"), (dict(gravity=(0, -9.81)), "gravity"),
     (dict(dtype="int32"), "dtype"), (dict(iterations=0), "iterations"),
-    (dict(method="newton"), "method"), (dict(contact_frequency=-1.0), "contact_frequency"),
+    (dict(method="newtonian"), "method"), (dict(contact_frequency=-1.0), "contact_frequency"),
 ])
 def test_world_rejects(kwargs, name):
     with pytest.raises(ValueError, match=name):
