@@ -7,6 +7,7 @@ The public names below load on first use (PEP 562), so that numpy-only parts
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from .version import __version__  # noqa: F401 (symphys.__version__)
 
@@ -32,7 +33,10 @@ __all__ = [name for names in _SOURCES.values() for name in names]
 def __getattr__(name: str):
     module = _MODULE_OF.get(name)
     if module is None:
-        raise AttributeError(f"module 'symphys' has no attribute {name!r}")
+        # A submodule used as an attribute (``sp.backend.pt``) before anything imported it.
+        if name.startswith("_") or importlib.util.find_spec(f"{__name__}.{name}") is None:
+            raise AttributeError(f"module 'symphys' has no attribute {name!r}")
+        return importlib.import_module(f".{name}", __name__)
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value

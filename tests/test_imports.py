@@ -114,3 +114,17 @@ def test_no_module_imports_a_private_name_from_another():
     assert private_imports("import peers\npeers._ROBOTS\n", own) == ["2: peers._ROBOTS"]
     assert private_imports("import sys\nsys._getframe()\nfrom .version import __version__\n"
                            "class A:\n    def f(self):\n        return self._x\n", own) == []
+
+
+def test_public_names_and_submodules_load_on_first_use():
+    """symphys loads lazily (PEP 562): a fresh process reaches every public name and a submodule
+    used as an attribute (``sp.backend.pt``), and an unknown name is an AttributeError."""
+    import subprocess
+    import sys
+
+    code = ("import symphys as sp\n"
+            "assert all(getattr(sp, name) is not None for name in sp.__all__)\n"
+            "assert callable(sp.compile) and callable(sp.step) and sp.backend.pt is not None\n"
+            "try:\n    sp.no_such_name\nexcept AttributeError:\n    print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "ok"
