@@ -298,8 +298,9 @@ def main():
                         + ("; failing there, so deselected: " + ", ".join(f"`{d}`" for d in deselect)
                            if deselect else "") + ".")
             text.append("")
-        write_section(args.results, "mutation_all" if args.all else "mutation", "\n".join(text + table))
-        print(f"wrote the 'mutation' section of {args.results}")
+        section = "mutation_all" if args.all else "mutation"
+        write_section(args.results, section, "\n".join(text + table))
+        print(f"wrote the {section!r} section of {args.results}")
     return 1 if uncaught else 0
 
 
