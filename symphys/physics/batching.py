@@ -42,6 +42,11 @@ def batch_state(model: Model, state: State) -> tuple[State, bool]:
     return State(*fields), unbatched
 
 
+def batch_size(x):
+    """The leading (batch) axis length of graph variable x: static if known, else symbolic."""
+    return x.shape[0] if x.type.shape[0] is None else x.type.shape[0]
+
+
 def unbatch_state(state: State) -> State:
     """The only world of a batch-first State, without the batch axis."""
     return State(*(f[0] for f in state.fields()))

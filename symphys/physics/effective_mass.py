@@ -8,16 +8,30 @@ from . import gather as gather_module
 from .rows import Rows
 
 
-def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
-    """Per-side gathers [(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6))], the rows'
-    compliance c (B, R) and 1 / (k + c), k = J M^-1 J^T (mass-split under Jacobi)."""
-    dtype, n = model.dtype, model.n_bodies
+def row_sides(rows: Rows) -> list:
+    """[(body index (R,), Jacobian (B, R, 6))] of the rows' first and, if any, second body."""
     sides = [(rows.body_a, rows.jacobian_a)]
     if rows.jacobian_b is not None:
         sides.append((rows.body_b, rows.jacobian_b))
+    return sides
 
+
+def inverse_effective_masses(model, rows: Rows, inv_mass, inv_inertia):
+    """Per-side gathers [(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6))] and each row's own
+    J M^-1 J^T (B, R)."""
+    gathers, k_true = [], 0.0
+    for body, jac in row_sides(rows):
+        gathers.append(side_terms(model, body, jac, inv_mass, inv_inertia))
+        k_true = k_true + pt.sum(jac * gathers[-1][2], axis=-1)
+    return gathers, k_true
+
+
+def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
+    """Per-side gathers as in ``inverse_effective_masses``, the rows' compliance c (B, R) and
+    1 / (k + c), k = J M^-1 J^T (mass-split under Jacobi)."""
+    dtype, n = model.dtype, model.n_bodies
     gathers, k_true, k_split = [], 0.0, 0.0
-    for body, jac in sides:
+    for body, jac in row_sides(rows):
         one_hot, _, minv_jt = side_terms(model, body, jac, inv_mass, inv_inertia)
         k = pt.sum(jac * minv_jt, axis=-1)
         k_true = k_true + k
@@ -30,16 +44,6 @@ def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
     compliance = rows.impulse_scale * k_true / rows.mass_scale
     inverse_denominator = 1.0 / (k_split + compliance + 1e-12)
     return gathers, compliance, inverse_denominator
-
-
-def inverse_effective_masses(model, rows: Rows, inv_mass, inv_inertia):
-    """(per-side gathers as in ``effective_masses``, each row's own J M^-1 J^T (B, R), no splitting)."""
-    gathers, k_true = [], 0.0
-    for body, jac in [(rows.body_a, rows.jacobian_a)] + (
-            [(rows.body_b, rows.jacobian_b)] if rows.jacobian_b is not None else []):
-        gathers.append(side_terms(model, body, jac, inv_mass, inv_inertia))
-        k_true = k_true + pt.sum(jac * gathers[-1][2], axis=-1)
-    return gathers, k_true
 
 
 def side_terms(model, body, jac, inv_mass, inv_inertia):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..backend import float_context, pt, scale_gradient, scan, scan_name, stop_gradient, zero_grad
 from ..model import Model, Params, State
-from .batching import as_tensor, batch_state, graph_params
+from .batching import as_tensor, batch_size, batch_state, graph_params
 from .step import step_data
 
 
@@ -66,9 +66,7 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         # 1 where the state entering the step starts a new window.
         cut = (np.arange(steps) % int(gradient_window) == 0) & (np.arange(steps) > 0)
         sequences.append(pt.constant(cut.astype(model.dtype)))
-    n_batch = batched.position.type.shape[0]
-    if n_batch is None:
-        n_batch = batched.position.shape[0]
+    n_batch = batch_size(batched.position)
     packing = _Packing(model.n_bodies, model.n_rows, n_batch)
 
     def one_step(*args):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from ..backend import pt
 from . import gather as gather_module
+from .batching import batch_size
 from .effective_mass import effective_masses
 from .forces import FreeMotion
 from .rows import Rows, project
@@ -44,7 +45,7 @@ def solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     dtype, n_rows = model.dtype, rows.n_rows
     gathers, compliance, inverse_denominator = effective_masses(model, rows, free.inv_mass, free.inv_inertia)
     row_data = pack_row_data(rows, compliance, inverse_denominator, gathers)
-    n_batch = velocity.shape[0] if velocity.type.shape[0] is None else velocity.type.shape[0]
+    n_batch = batch_size(velocity)
     iterate = PackedIterate(n_rows, model.n_bodies, n_batch, [one_hot for one_hot, _, _ in gathers])
 
     def coupling(impulse, friction):

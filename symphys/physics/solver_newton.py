@@ -34,7 +34,8 @@ import numpy as np
 
 from ..backend import cholesky_solve, linear_solve, pt, scan, scan_name, stop_gradient
 from . import gather as gather_module
-from .effective_mass import inverse_effective_masses
+from .batching import batch_size
+from .effective_mass import inverse_effective_masses, row_sides
 from .forces import FreeMotion
 from .rows import OPEN_BOUND, Rows, project
 from .sweeps import apply_impulse
@@ -43,12 +44,11 @@ LINE_SEARCH_ITERATIONS = 6  # bracketed 1-D Newton steps on the step length
 MAX_STEP_LENGTH = 4.0  # the bracket's upper end (the quadratic model's step is 1)
 
 
-
 def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     """Velocities (B, N, 6) and row impulses (B, R) after ``newton_iterations`` Newton steps."""
     dtype, n = model.dtype, model.n_bodies
     velocity = free.velocity
-    n_batch = velocity.shape[0] if velocity.type.shape[0] is None else velocity.type.shape[0]
+    n_batch = batch_size(velocity)
     gathers, inverse_mass = inverse_effective_masses(model, rows, free.inv_mass, free.inv_inertia)
     jacobian = full_jacobian(rows, n, dtype)  # (B, R, 6N)
     mass_matrix = block_mass_matrix(free, n, n_batch)  # (B, 6N, 6N)
@@ -80,16 +80,14 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     (history,) = scan(iterate, outputs_info=[start], non_sequences=problem.constants(),
                       n_steps=model.solver.newton_iterations, name=scan_name("newton_iterations", dtype))
     final = problem.implicit_gradient(stop_gradient(history[-1]))
-    impulse, _ = problem.impulses(final)
+    impulse, _, _ = problem.impulses(final)
     return pt.reshape(final, (n_batch, n, 6)), impulse
 
 
 def full_jacobian(rows: Rows, n_bodies: int, dtype):
     """(B, R, 6 N) Jacobian of every row over every body's [linear, angular] velocity."""
     total = 0.0
-    for body, jac in ((rows.body_a, rows.jacobian_a), (rows.body_b, rows.jacobian_b)):
-        if jac is None:
-            continue
+    for body, jac in row_sides(rows):
         one_hot = pt.constant(gather_module.one_hot(body, n_bodies, dtype))  # (R, N)
         spread = jac[:, :, None, :] * one_hot[None, :, :, None]  # (B, R, N, 6)
         total = total + spread
@@ -178,20 +176,28 @@ class Problem:
         """J v (B, R) of packed velocities v (B, 6 N)."""
         return pt.matmul(self.jacobian, v[..., None])[..., 0]
 
-    def impulses(self, v, friction_bound=None):
-        """(impulse (B, R), Hessian weight of each row (B, R)) at v.
+    def unclipped_impulse(self, v):
+        """m + D (target - J v) (B, R): each row's impulse before its bounds, at v."""
+        return self.memory + self.stiffness * (self.target - self.row_velocity(v))
 
-        friction_bound: (B, n_contacts) disc radius mu * lambda_normal; from v if None.
-        """
+    def quadratic_zone(self, raw):
+        """1 where a row's unclipped impulse lies strictly within its bounds (its penalty is quadratic), else 0."""
+        return pt.cast(pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper)), raw.dtype)
+
+    def hessian(self, weighted_jacobian):
+        """M + J^T W J (B, 6 N, 6 N) from W J (B, R, 6 N)."""
+        return self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), weighted_jacobian)
+
+    def impulses(self, v):
+        """(impulse (B, R), Hessian weight of each row (B, R), friction bound mu lambda_normal (B, C)
+        or None without friction) at v."""
         pairs = self.pairs
-        raw = self.memory + self.stiffness * (self.target - self.row_velocity(v))  # unclipped impulse
+        raw = self.unclipped_impulse(v)
         clipped = project(raw, self.lower, self.upper)
-        quadratic = pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper))
-        weight = self.stiffness * pt.cast(quadratic, raw.dtype)
+        weight = self.stiffness * self.quadratic_zone(raw)
         if not len(pairs):
-            return clipped, weight
-        if friction_bound is None:
-            friction_bound = self.friction_bound(clipped)
+            return clipped, weight, None
+        friction_bound = self.friction_bound(clipped)
         disc = Disc(pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second), friction_bound)
         dtype = raw.dtype
         mask = pt.constant(pairs.is_friction.astype(dtype))
@@ -203,7 +209,7 @@ class Problem:
         # overshooting along directions that only a small inertia resists.
         disc_weight = self.stiffness * pairs.place(disc.scale, pairs.first, dtype) \
             + self.stiffness * pairs.place(disc.scale, pairs.second, dtype)
-        return impulse, (1.0 - mask) * weight + disc_weight
+        return impulse, (1.0 - mask) * weight + disc_weight, friction_bound
 
     def friction_bound(self, clipped):
         """mu * lambda_normal (B, n_contacts) from the rows' clipped impulses."""
@@ -216,8 +222,7 @@ class Problem:
         raw = line["raw"] - alpha[:, None] * line["raw_rate"]  # unclipped impulses (B, R)
         rate = line["row_rate"]  # J d (B, R)
         clipped = project(raw, self.lower, self.upper)
-        quadratic = pt.cast(pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper)), raw.dtype)
-        row_slope, row_curvature = clipped * rate, self.stiffness * quadratic * rate * rate
+        row_slope, row_curvature = clipped * rate, self.stiffness * self.quadratic_zone(raw) * rate * rate
         if len(pairs):
             mask = pt.constant((~pairs.is_friction).astype(raw.dtype))
             row_slope, row_curvature = row_slope * mask, row_curvature * mask
@@ -241,7 +246,7 @@ class Problem:
         the 1-D Newton step when it falls inside the bracket and the midpoint otherwise.
         """
         row_rate = self.row_velocity(direction)
-        line = dict(raw=self.memory + self.stiffness * (self.target - self.row_velocity(v)),
+        line = dict(raw=self.unclipped_impulse(v),
                     raw_rate=self.stiffness * row_rate, row_rate=row_rate, bound=bound,
                     quadratic=pt.sum(direction * pt.matmul(self.mass_matrix, direction[..., None])[..., 0], axis=1),
                     linear=pt.sum(direction * pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0],
@@ -259,18 +264,15 @@ class Problem:
         return alpha
 
     def gradient_and_hessian(self, v):
-        """The cost's gradient (B, 6 N) and (majorizing) Hessian (B, 6 N, 6 N) at v."""
-        impulse, weight = self.impulses(v)
+        """The cost's gradient (B, 6 N), (majorizing) Hessian (B, 6 N, 6 N) and friction bound at v."""
+        impulse, weight, bound = self.impulses(v)
         gradient = pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0] \
             - pt.matmul(impulse[:, None, :], self.jacobian)[:, 0]
-        hessian = self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), weight[..., None] * self.jacobian)
-        return gradient, hessian
+        return gradient, self.hessian(weight[..., None] * self.jacobian), bound
 
     def newton_step(self, v):
         """The next iterate from v (B, 6 N): a Newton direction and an exact line search along it."""
-        bound = self.friction_bound(project(self.memory + self.stiffness * (self.target - self.row_velocity(v)),
-                                            self.lower, self.upper)) if len(self.pairs) else None
-        gradient, hessian = self.gradient_and_hessian(v)
+        gradient, hessian, bound = self.gradient_and_hessian(v)
         direction = -cholesky_solve(hessian, gradient)
         return v + self.line_search(v, direction, bound)[:, None] * direction
 
@@ -281,7 +283,7 @@ class Problem:
         one Newton step from the stopped solution with its Hessian held fixed.  No iterate is stored
         and no Cholesky factorization is differentiated.
         """
-        gradient, _ = self.gradient_and_hessian(solution)
+        gradient, _, _ = self.gradient_and_hessian(solution)
         step = -linear_solve(stop_gradient(self.exact_jacobian(solution)), gradient)
         return solution + (step - stop_gradient(step))
 
@@ -289,11 +291,10 @@ class Problem:
         """d gradient / d v (B, 6 N, 6 N) at v: the rows' true curvature, and on a disc's rim the
         coupling of the friction bound mu * lambda_normal to the normal row (not symmetric)."""
         pairs = self.pairs
-        raw = self.memory + self.stiffness * (self.target - self.row_velocity(v))
-        quadratic = pt.cast(pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper)), raw.dtype)
-        weight = self.stiffness * quadratic  # (B, R)
+        raw = self.unclipped_impulse(v)
+        weight = self.stiffness * self.quadratic_zone(raw)  # (B, R)
         if not len(pairs):
-            return self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), weight[..., None] * self.jacobian)
+            return self.hessian(weight[..., None] * self.jacobian)
         dtype = raw.dtype
         bound = self.friction_bound(project(raw, self.lower, self.upper))
         disc = Disc(pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second), bound)
@@ -318,7 +319,7 @@ class Problem:
         row_weight = pt.eye(pairs.n_rows, dtype=dtype)[None] * weight[:, None, :] \
             + outer(first, cross, second) + outer(second, cross, first) \
             - outer(first, coupling1, normal) - outer(second, coupling2, normal)
-        return self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), pt.matmul(row_weight, self.jacobian))
+        return self.hessian(pt.matmul(row_weight, self.jacobian))
 
 
 class Disc:
