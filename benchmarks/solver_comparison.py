@@ -28,96 +28,56 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 import common  # noqa: E402
+import solver_scenes as scenes  # noqa: E402
 from results import write_section  # noqa: E402
-
-G = 9.81
-
-
-def crossing_period(x, dt):
-    s = np.sign(x)
-    index = np.nonzero((s[:-1] > 0) & (s[1:] <= 0))[0]
-    return np.mean(np.diff((index + x[index] / (x[index] - x[index + 1])) * dt))
 
 
 def pendulum(method):
     import symphys as sp
 
-    dt = 0.005
-    world = sp.World(dt=dt, method=method)
-    bob = world.add_sphere(radius=0.05, mass=1.0, position=(np.sin(0.1), 0, -np.cos(0.1)))
-    world.add_ball_joint(None, bob, anchor=(0, 0, 0))
-    period = 2 * np.pi * np.sqrt((0.4 * 0.05**2 + 1.0) / G)
-    trajectory = sp.simulate(world.build(), steps=int(2.3 * period / dt))
+    model, period = scenes.ball_joint_pendulum(method)
+    trajectory = sp.simulate(model, steps=int(2.3 * period / scenes.PENDULUM_DT))
     gap = np.max(np.abs(np.linalg.norm(trajectory.position[:, 0], axis=-1) - 1.0))
-    return 100 * (crossing_period(trajectory.position[:, 0, 0], dt) / period - 1), 1e3 * gap
+    measured = scenes.crossing_period(trajectory.position[:, 0, 0], scenes.PENDULUM_DT)
+    return 100 * (measured / period - 1), 1e3 * gap
 
 
 def mass_ratio(method):
     import symphys as sp
 
-    dt, angle, lever, radius = 0.005, 0.1, 1.0, 0.05
-    world = sp.World(dt=dt, method=method)
-    direction = np.array([np.sin(angle), 0.0, -np.cos(angle)])
-    rod = world.add_box(half_extents=(0.01, 0.01, lever / 2), mass=0.01, position=direction * lever / 2,
-                        orientation=(np.cos(angle / 2), 0.0, np.sin(angle / 2), 0.0))
-    bob = world.add_sphere(radius=radius, mass=100.0, position=direction * lever)
-    world.add_hinge(None, rod, anchor=(0, 0, 0), axis=(0, 1, 0))
-    world.add_fixed(rod, bob)
-    inertia = 0.01 * (lever**2 / 3 + 0.02**2 / 12) + 100.0 * (0.4 * radius**2 + lever**2)
-    centre = (0.01 * lever / 2 + 100.0 * lever) / 100.01
-    period = 2 * np.pi * np.sqrt(inertia / (100.01 * G * centre))
-    trajectory = sp.simulate(world.build(), steps=int(2.3 * period / dt), check=False)
+    lever, radius, masses = 1.0, 0.05, (0.01, 100.0)
+    model = scenes.composite_pendulum(method, radius, lever)
+    period = scenes.rigid_period(*masses, radius, lever)
+    trajectory = sp.simulate(model, steps=int(2.3 * period / scenes.PENDULUM_DT), check=False,
+                             params=model.params().replace(body_mass=np.array(masses)))
     gap = np.max(np.abs(np.linalg.norm(trajectory.position[:, 1], axis=-1) - lever))
     x = trajectory.position[:, 1, 0]
-    error = 100 * (crossing_period(x, dt) / period - 1) if np.all(np.isfinite(x)) else float("nan")
+    finite = np.all(np.isfinite(x))
+    error = 100 * (scenes.crossing_period(x, scenes.PENDULUM_DT) / period - 1) if finite else float("nan")
     return error, 1e3 * gap
 
 
 def hips(method):
-    import symphys as sp
     from symphys_models import quadruped
 
-    model = quadruped.build_model(method=method, max_torque=1e-9, joint_frequency=60.0)
-    state = model.initial_state()
-    state = state.replace(velocity=state.velocity + np.array([1.0, 0.0, 0.0]))
-    s = sp.symbolic_state(model)
-    _, trajectory = sp.rollout(model, s, 600)
-    angles = sp.compile([s.velocity], [sp.joint_angles(model, trajectory)])(state.velocity)[0]
+    angles = scenes.pushed_quadruped_angles(method, seconds=3.0, joint_frequency=60.0)
     return np.degrees(np.max(np.abs(angles)) - quadruped.LIMIT)
 
 
 def energy(method):
     import symphys as sp
-    from symphys.rotations import quat_to_matrix
 
-    world = sp.World(dt=0.01, method=method)
-    world.add_ground(friction=0.8)
-    a = world.add_box(half_extents=(0.2, 0.1, 0.05), mass=5.0, position=(0, 0, 1.0), velocity=(1, 0.5, 0),
-                      angular_velocity=(2, -3, 1))
-    b = world.add_box(half_extents=(0.15, 0.05, 0.05), mass=0.5, position=(0.35, 0, 1.0))
-    c = world.add_box(half_extents=(0.15, 0.05, 0.05), mass=0.05, position=(0.65, 0, 1.0))
-    world.add_hinge(a, b, anchor=(0.2, 0, 1.0), axis=(0, 1, 0), lower=-1.0, upper=1.0)
-    world.add_ball_joint(b, c, anchor=(0.5, 0, 1.0))
-    model = world.build()
-    t = sp.simulate(model, steps=1000, check=False)
-    omega = np.einsum("tnji,tnj->tni", quat_to_matrix(t.orientation), t.angular_velocity)
-    total = 0.5 * np.sum(model.body_mass * np.sum(t.velocity**2, -1), -1) \
-        + 0.5 * np.sum(np.sum(model.body_inertia * omega**2, -1), -1) \
-        + np.sum(model.body_mass * G * t.position[..., 2], -1)
+    model = scenes.tumbling_robot(method)
+    total = scenes.total_energy(model, sp.simulate(model, steps=1000, check=False))
     return 100 * (np.max(total) - total[0]) / abs(total[0])
 
 
 def diagonal(method):
     import symphys as sp
 
-    world = sp.World(dt=0.01, method=method)
-    world.add_ground(friction=0.5)
-    world.add_box(half_extents=(0.1, 0.1, 0.1), mass=1.0, position=(0, 0, 0.0996), velocity=(1.5, 1.0, 0),
-                  friction=0.5)
-    end = sp.simulate(world.build(), steps=150).position[-1, 0]
+    end = sp.simulate(scenes.diagonal_slide(method), steps=150).position[-1, 0]
     return np.degrees(np.arctan2(end[1], end[0]) - np.arctan2(1.0, 1.5))
 
 

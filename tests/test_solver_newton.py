@@ -1,6 +1,9 @@
 """method="newton": joints that stay joints whatever the mass ratios, limits under load, no energy from
 nowhere, isotropic friction, exact gradients, and a clear refusal where it cannot run."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 from conftest import G
@@ -8,46 +11,19 @@ from conftest import G
 import symphys as sp
 from symphys import backend as B
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+import solver_scenes as scenes  # noqa: E402
+
 pytestmark = pytest.mark.skipif(B.batched_linear_algebra_missing() is not None,
                                 reason=f"newton: {B.batched_linear_algebra_missing()}")
 
-DT = 0.005
+DT = scenes.PENDULUM_DT
 PERIOD_TOLERANCE = 0.5e-2  # issue 16: small-angle period within 0.5 % (newton measured <= 0.09 %)
 ANCHOR_TOLERANCE = 1e-3  # m, issue 16 (newton measured ~5 um)
 LIMIT_TOLERANCE = np.radians(0.5)  # issue 16: hips within 0.5 deg of their limits under load
 ENERGY_TOLERANCE = 0.01  # issue 16: never more than 1 % above the start
 
 
-def crossing_period(x, dt):
-    """Mean time (s) between successive downward zero crossings of x (linear interpolation)."""
-    s = np.sign(x)
-    index = np.nonzero((s[:-1] > 0) & (s[1:] <= 0))[0]
-    times = (index + x[index] / (x[index] - x[index + 1])) * dt
-    return np.mean(np.diff(times))
-
-
-def composite_pendulum(method, bob_radius, lever, angle=0.1):
-    """A rod-like box hinged at the world origin with a sphere FIXED to its far end: one rigid body."""
-    world = sp.World(dt=DT, method=method)
-    direction = np.array([np.sin(angle), 0.0, -np.cos(angle)])
-    orientation = (np.cos(angle / 2), 0.0, np.sin(angle / 2), 0.0)  # about y: the rod's axis along direction
-    link = world.add_box(half_extents=(ROD_HALF_WIDTH, ROD_HALF_WIDTH, lever / 2), mass=1.0,
-                         position=direction * lever / 2, orientation=orientation)
-    bob = world.add_sphere(radius=bob_radius, mass=1.0, position=direction * lever)
-    world.add_hinge(None, link, anchor=(0, 0, 0), axis=(0, 1, 0))
-    world.add_fixed(link, bob)
-    return world.build()
-
-
-def rigid_period(link_mass, bob_mass, bob_radius, lever):
-    """Small-angle period (s) of the rod and bob as one rigid body: 2 pi sqrt(I_pivot / (m g d))."""
-    rod_inertia = link_mass * (lever**2 / 3 + (2 * ROD_HALF_WIDTH) ** 2 / 12)
-    bob_inertia = bob_mass * (0.4 * bob_radius**2 + lever**2)
-    centre = (link_mass * lever / 2 + bob_mass * lever) / (link_mass + bob_mass)
-    return 2 * np.pi * np.sqrt((rod_inertia + bob_inertia) / ((link_mass + bob_mass) * G * centre))
-
-
-ROD_HALF_WIDTH = 0.01  # m
 # (bob radius m, lever m = 20 and 20 bob radii): (rod kg, bob kg) pairs, mass ratios 1e-4 .. 1e4.
 GEOMETRIES = {(0.05, 1.0): [(0.01, 100.0), (100.0, 0.01), (10.0, 10.0)],
               (0.01, 0.2): [(1.0, 0.01), (0.01, 1.0)]}
@@ -57,13 +33,13 @@ GEOMETRIES = {(0.05, 1.0): [(0.01, 100.0), (100.0, 0.01), (10.0, 10.0)],
 def test_composite_pendulum_swings_at_the_rigid_period_whatever_the_mass_ratio(bob_radius, lever):
     """A hinged rod with a bob fixed to its end is one rigid body; it swings at the rigid period and its
     joints hold, for rod and bob masses 10 g to 100 kg (masses are parameters: one compile per shape)."""
-    model = composite_pendulum("newton", bob_radius, lever)
-    periods = [rigid_period(*masses, bob_radius, lever) for masses in GEOMETRIES[(bob_radius, lever)]]
+    model = scenes.composite_pendulum("newton", bob_radius, lever)
+    periods = [scenes.rigid_period(*masses, bob_radius, lever) for masses in GEOMETRIES[(bob_radius, lever)]]
     steps = int(2.3 * max(periods) / DT)
     for masses, period in zip(GEOMETRIES[(bob_radius, lever)], periods):
         params = model.params().replace(body_mass=np.array(masses))
         trajectory = sp.simulate(model, steps=steps, params=params)
-        measured = crossing_period(trajectory.position[:, 1, 0], DT)
+        measured = scenes.crossing_period(trajectory.position[:, 1, 0], DT)
         assert abs(measured / period - 1) < PERIOD_TOLERANCE, (masses, measured, period)
         # The fixed joint keeps the bob at the rod's end, the hinge keeps the rod's top at the pivot.
         distance = np.linalg.norm(trajectory.position[:, 1], axis=-1)
@@ -72,7 +48,7 @@ def test_composite_pendulum_swings_at_the_rigid_period_whatever_the_mass_ratio(b
 
 def test_gauss_seidel_gives_way_where_newton_holds():
     """The 100 kg bob on a 10 g rod: Gauss-Seidel's soft rows stretch (the measured reason for issue 16)."""
-    model = composite_pendulum("gauss_seidel", 0.05, 1.0)
+    model = scenes.composite_pendulum("gauss_seidel", 0.05, 1.0)
     params = model.params().replace(body_mass=np.array([0.01, 100.0]))
     trajectory = sp.simulate(model, steps=400, params=params)
     distance = np.linalg.norm(trajectory.position[:, 1], axis=-1)
@@ -82,12 +58,9 @@ def test_gauss_seidel_gives_way_where_newton_holds():
 def test_ball_joint_pendulum_with_a_small_bob_on_a_long_lever():
     """The case Gauss-Seidel swings 3.4 % slow at any dt: a 5 cm sphere hanging 1 m below a ball joint."""
     for mass in (0.01, 100.0):
-        world = sp.World(dt=DT, method="newton")
-        bob = world.add_sphere(radius=0.05, mass=mass, position=(np.sin(0.1), 0, -np.cos(0.1)))
-        world.add_ball_joint(None, bob, anchor=(0, 0, 0))
-        period = 2 * np.pi * np.sqrt((0.4 * 0.05**2 + 1.0) / G)
-        trajectory = sp.simulate(world.build(), steps=int(2.3 * period / DT))
-        assert abs(crossing_period(trajectory.position[:, 0, 0], DT) / period - 1) < PERIOD_TOLERANCE
+        model, period = scenes.ball_joint_pendulum("newton", bob_mass=mass)
+        trajectory = sp.simulate(model, steps=int(2.3 * period / DT))
+        assert abs(scenes.crossing_period(trajectory.position[:, 0, 0], DT) / period - 1) < PERIOD_TOLERANCE
         distance = np.linalg.norm(trajectory.position[:, 0], axis=-1)
         assert np.max(np.abs(distance - 1.0)) < ANCHOR_TOLERANCE
 
@@ -97,44 +70,17 @@ def test_quadruped_hips_stay_at_their_limits_when_pushed_with_motors_off():
     folds the legs onto their 45 deg stops, and no hinge passes a stop by more than 0.5 deg."""
     from symphys_models import quadruped
 
-    world_model = quadruped.build_model(method="newton", max_torque=1e-9)
-    state = world_model.initial_state()
-    state = state.replace(velocity=state.velocity + np.array([1.0, 0.0, 0.0]))
-    s = sp.symbolic_state(world_model)
-    _, trajectory = sp.rollout(world_model, s, 600)  # 3 s
-    angles = sp.compile([s.velocity], [sp.joint_angles(world_model, trajectory)])(state.velocity)[0]
+    angles = scenes.pushed_quadruped_angles("newton", seconds=3.0)
     overshoot = np.max(np.abs(angles) - quadruped.LIMIT)
     assert np.max(np.abs(angles)) > quadruped.LIMIT - np.radians(5)  # it did fold onto the stops
     assert overshoot < LIMIT_TOLERANCE, np.degrees(overshoot)
 
 
-def total_energy(model, trajectory):
-    """Kinetic + potential energy (J) of every body, per time step."""
-    mass = model.body_mass
-    inertia = model.body_inertia
-    from symphys.rotations import quat_to_matrix
-
-    rotation = quat_to_matrix(trajectory.orientation)  # (T, N, 3, 3)
-    body_omega = np.einsum("tnji,tnj->tni", rotation, trajectory.angular_velocity)
-    kinetic = 0.5 * np.sum(mass * np.sum(trajectory.velocity**2, axis=-1), axis=-1)
-    kinetic += 0.5 * np.sum(np.sum(inertia * body_omega**2, axis=-1), axis=-1)
-    potential = np.sum(mass * G * trajectory.position[..., 2], axis=-1)
-    return kinetic + potential
-
-
 def test_passive_jointed_robot_tumbling_gains_no_energy():
     """Three boxes chained by hinges and a ball joint, thrown spinning onto the ground, no motors:
     the total energy never rises above its start by more than 1 % over 10 s."""
-    world = sp.World(dt=0.01, method="newton")
-    world.add_ground(friction=0.8)
-    a = world.add_box(half_extents=(0.2, 0.1, 0.05), mass=5.0, position=(0, 0, 1.0), velocity=(1, 0.5, 0),
-                      angular_velocity=(2, -3, 1))
-    b = world.add_box(half_extents=(0.15, 0.05, 0.05), mass=0.5, position=(0.35, 0, 1.0))
-    c = world.add_box(half_extents=(0.15, 0.05, 0.05), mass=0.05, position=(0.65, 0, 1.0))
-    world.add_hinge(a, b, anchor=(0.2, 0, 1.0), axis=(0, 1, 0), lower=-1.0, upper=1.0)
-    world.add_ball_joint(b, c, anchor=(0.5, 0, 1.0))
-    model = world.build()
-    energy = total_energy(model, sp.simulate(model, steps=1000))
+    model = scenes.tumbling_robot("newton")
+    energy = scenes.total_energy(model, sp.simulate(model, steps=1000))
     assert np.max(energy) <= energy[0] + ENERGY_TOLERANCE * abs(energy[0]), (np.max(energy), energy[0])
     assert energy[-1] < energy[0]  # contacts and friction dissipate
 
@@ -143,11 +89,7 @@ def test_diagonal_slide_stops_on_its_own_line():
     """A box pushed at (1.5, 1.0) m/s on mu = 0.5 decelerates at mu g along its direction of travel and
     stops on that line (the box-bounded friction of the sweeping solvers stops 10 deg off)."""
     speed0, mu, dt = np.hypot(1.5, 1.0), 0.5, 0.01
-    world = sp.World(dt=dt, method="newton")
-    world.add_ground(friction=mu)
-    world.add_box(half_extents=(0.1, 0.1, 0.1), mass=1.0, position=(0, 0, 0.0996), velocity=(1.5, 1.0, 0),
-                  friction=mu)
-    trajectory = sp.simulate(world.build(), steps=150)
+    trajectory = sp.simulate(scenes.diagonal_slide("newton", mu=mu, velocity=(1.5, 1.0, 0), dt=dt), steps=150)
     end = trajectory.position[-1, 0]
     angle = np.degrees(np.arctan2(end[1], end[0]) - np.arctan2(1.0, 1.5))
     assert abs(angle) < 2.0, angle  # measured 0.07 deg
