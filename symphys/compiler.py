@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from . import backend as B
-from . import cache
-from .inputs import default_value
+from . import cache, checks
+from .inputs import default_value, dims_of
 from .tree import flatten
 
 
@@ -23,7 +23,19 @@ def grad(cost, wrt):
     wrt: a variable, or a list/State/Params of them; the result has the same
     structure.
     """
+    if not B.is_variable(cost):
+        raise checks.ArgumentTypeError(f"cost must be a scalar graph variable, got {checks.describe(cost)}")
+    if cost.ndim != 0:
+        raise ValueError(f"cost must be a scalar (0-d) graph variable, got {cost.ndim} dimensions; "
+                         "reduce it first (e.g. .sum())")
+    if wrt is None:
+        raise checks.ArgumentTypeError("wrt must be a graph variable or a list/State/Params of them, got None")
     leaves, rebuild = flatten(wrt)
+    for i, leaf in enumerate(leaves):
+        if not B.is_variable(leaf) or B.is_constant(leaf):
+            where = "wrt" if len(leaves) == 1 else f"wrt[{i}]"
+            raise checks.ArgumentTypeError(f"{where} must be a graph variable (from symbolic_state, "
+                                           f"symbolic_params or backend.tensor), got {checks.describe(leaf)}")
     grads = B.grad(cost, leaves, disconnected_inputs="warn")
     return rebuild(list(grads))
 
@@ -32,9 +44,9 @@ class CompiledFunction:
     """A compiled graph: call with the exposed inputs, get numpy outputs."""
 
     def __init__(self, inputs, outputs, backend=None):
-        in_leaves, _ = flatten(inputs)
-        out_leaves, self._rebuild = flatten(outputs)
-        out_leaves = [B.pt.as_tensor_variable(o) for o in out_leaves]
+        in_leaves, out_leaves, self._rebuild = _check_graph(inputs, outputs)
+        if backend is not None:
+            B.resolve_backend(backend)
         # None: the graph library's default; refuses what the library cannot compile.
         self.backend = backend = B.check_supported(out_leaves, backend)
         self.mode = B.make_mode(backend)
@@ -79,12 +91,54 @@ class CompiledFunction:
         flat, _ = flatten(list(args))
         if len(flat) != len(self.inputs):
             raise ValueError(f"inputs: expected {len(self.inputs)} arrays, got {len(flat)}")
-        values = [np.asarray(a, dtype=d) for a, d in zip(flat, self._dtypes)]
+        values = [_argument(var, value, i, d) for i, (var, value, d) in enumerate(zip(self.inputs, flat, self._dtypes))]
         with B.float_context(self.float_type):
             out = self.fn(*values, *self.defaults)
         if not isinstance(out, (list, tuple)):
             out = [out]
         return self._rebuild([np.asarray(o) for o in out])
+
+
+def _check_graph(inputs, outputs):
+    """(input leaves, output variables, rebuild of the outputs' structure), checked: inputs are graph
+    inputs (no numpy arrays, no computed variables), outputs graph variables or numbers."""
+    if inputs is None or outputs is None:
+        name = "inputs" if inputs is None else "outputs"
+        raise checks.ArgumentTypeError(f"{name} must be a graph variable or a list/State of them, got None")
+    in_leaves, _ = flatten(inputs)
+    for i, leaf in enumerate(in_leaves):
+        if not B.is_variable(leaf) or B.is_constant(leaf):
+            raise checks.ArgumentTypeError(
+                f"inputs[{i}] must be a graph input (from symbolic_state, symbolic_params or backend.tensor), "
+                f"got {checks.describe(leaf)}")
+        if leaf.owner is not None:
+            raise ValueError(f"inputs[{i}] ({leaf.name or leaf}) is computed from other variables; expose the "
+                             "graph inputs it comes from")
+    if len(set(in_leaves)) != len(in_leaves):
+        raise ValueError("inputs: the same variable is given twice")
+    out_leaves, rebuild = flatten(outputs)
+    converted = []
+    for i, leaf in enumerate(out_leaves):
+        if leaf is None or isinstance(leaf, (str, bytes)):
+            raise checks.ArgumentTypeError(f"outputs[{i}] must be a graph variable, got {checks.describe(leaf)}")
+        try:
+            converted.append(B.pt.as_tensor_variable(leaf))
+        except (TypeError, ValueError) as error:
+            raise checks.ArgumentTypeError(f"outputs[{i}] must be a graph variable, got {checks.describe(leaf)}: "
+                                           f"{error}") from None
+    return in_leaves, converted, rebuild
+
+
+def _argument(var, value, index: int, dtype: str) -> np.ndarray:
+    """A call's argument as an array of the input's dtype, its shape checked against the input's."""
+    name = f"inputs[{index}] ({var.name})" if var.name else f"inputs[{index}]"
+    if isinstance(value, (str, bytes)) or value is None or B.is_variable(value):
+        raise checks.ArgumentTypeError(f"{name} must be an array of numbers, got {checks.describe(value)}")
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise checks.ArgumentTypeError(f"{name} must be an array of numbers, got dtype {array.dtype}")
+    checks.array_shape(array.shape, dims_of(var), name)
+    return np.asarray(array, dtype=dtype)
 
 
 def compile(inputs, outputs, backend: str | None = None) -> CompiledFunction:  # noqa: A001

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
+
 
 class Shape(enum.IntEnum):
     SPHERE = 0
@@ -274,8 +276,7 @@ class Model:
         fields = (self.init_position, self.init_orientation, self.init_velocity,
                   self.init_angular_velocity)
         if batch is not None:
-            if int(batch) != batch or batch < 1:
-                raise ValueError(f"batch must be a positive integer, got {batch!r}")
+            batch = checks.positive_int(batch, "batch")
             fields = tuple(np.repeat(f[None], batch, axis=0) for f in fields)
         return State(*(np.array(f, dtype=self.dtype) for f in fields))
 

@@ -7,15 +7,16 @@ naming it, long before any graph exists.
 from __future__ import annotations
 
 import dataclasses
-import math
+import itertools
 
 import numpy as np
 
-from . import shapes
+from . import checks, shapes
 from .model import JointType, Model, Shape, SolverOptions, frozen_array
 from .rotations import quat_multiply, quat_to_matrix
 
 DEFAULT_DENSITY = 1000.0  # kg/m^3, water; used when neither mass nor density is given
+_WORLD_IDS = itertools.count(1)  # each World's id, carried by its handles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Body:
     index: int
     name: str
     shape: Shape
+    world_id: int = dataclasses.field(default=0, repr=False)  # the World that made it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Joint:
     index: int
     name: str
     type: JointType
+    world_id: int = dataclasses.field(default=0, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Motor:
     index: int
     name: str
     joint: Joint
+    world_id: int = dataclasses.field(default=0, repr=False)
 
 
 def _perpendiculars(axis: np.ndarray):
@@ -53,43 +57,8 @@ def _perpendiculars(axis: np.ndarray):
     return normal, np.cross(axis, normal)
 
 
-def _finite_vector(value, size: int, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be {size} numbers, got {value!r}") from None
-    if array.ndim == 0:
-        array = np.full(size, float(array))
-    if array.shape != (size,):
-        raise ValueError(f"{name} must have shape ({size},), got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got {array.tolist()}")
-    return array
-
-
-def _positive(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return number
-
-
-def _nonnegative(value, name: str, upper: float | None = None) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}") from None
-    if not math.isfinite(number) or number < 0 or (upper is not None and number > upper):
-        bound = f" and <= {upper}" if upper is not None else ""
-        raise ValueError(f"{name} must be >= 0{bound}, got {value!r}")
-    return number
-
-
 def _unit_quaternion(value, name: str = "orientation") -> np.ndarray:
-    q = _finite_vector(value, 4, name)
+    q = checks.vector(value, 4, name)
     norm = float(np.linalg.norm(q))
     if norm < 1e-9:
         raise ValueError(f"{name} must be a nonzero quaternion (w, x, y, z), got {q.tolist()}")
@@ -107,6 +76,65 @@ def _contact_candidates(shape: Shape, size: np.ndarray):
     return [(np.array([0.0, 0.0, -h]), r), (np.array([0.0, 0.0, h]), r)]
 
 
+def _solver_options(options: dict) -> dict:
+    """Solver options given to World(), checked for their kind (SolverOptions checks their values)."""
+    fields = {f.name: f.default for f in dataclasses.fields(SolverOptions)}
+    for name, value in options.items():
+        if name not in fields:
+            raise checks.ArgumentTypeError(f"{name}: unknown World argument or solver option; solver options are "
+                                           f"{', '.join(fields)}")
+        default = fields[name]
+        if isinstance(default, bool):
+            checks.boolean(value, name)
+        elif isinstance(default, int):
+            checks.positive_int(value, name)
+        elif isinstance(default, float):
+            checks.real(value, name)
+        elif not isinstance(value, str):
+            raise checks.ArgumentTypeError(f"{name} must be a string, got {checks.describe(value)}")
+    return options
+
+
+def _shape(shape) -> Shape:
+    try:
+        return Shape(shape)
+    except ValueError:
+        raise ValueError(f"shape must be one of {', '.join(s.name for s in Shape)}, got {shape!r}") from None
+
+
+def _size(shape: Shape, size) -> np.ndarray:
+    """(3,) size of a shape, its used entries positive: sphere (r, 0, 0), box half extents, capsule
+    (r, half length, 0)."""
+    size = checks.vector(size, 3, "size")
+    used = {Shape.SPHERE: 1, Shape.BOX: 3, Shape.CAPSULE: 2}[shape]
+    if np.any(size[:used] <= 0):
+        raise ValueError(f"size: the first {used} entries of a {shape.name.lower()}'s size must be positive, "
+                         f"got {size.tolist()}")
+    return size
+
+
+def _angle_limits(joint_type: JointType, lower, upper) -> tuple[float, float]:
+    """Hinge limits (rad) in [-pi, pi]; None (or -inf/+inf) leaves a side open (-pi/pi).
+
+    A limit outside [-pi, pi] or NaN is an error, not clipped: a hinge angle is measured in (-pi, pi].
+    """
+    if lower is None and upper is None:
+        return -np.inf, np.inf
+    if joint_type != JointType.HINGE:
+        raise ValueError("lower/upper: limits exist on hinges only")
+    values = []
+    for name, value, open_side in (("lower", lower, -np.inf), ("upper", upper, np.inf)):
+        angle = open_side if value is None else checks.real(value, name, "an angle (rad) or None")
+        if angle == open_side:
+            angle = float(np.sign(open_side) * np.pi)
+        if not -np.pi <= angle <= np.pi:  # NaN fails too
+            raise ValueError(f"{name} must be an angle in [-pi, pi] (rad) or None, got {value!r}")
+        values.append(angle)
+    if not values[0] < values[1]:
+        raise ValueError(f"lower must be below upper, got lower={lower!r}, upper={upper!r}")
+    return values[0], values[1]
+
+
 class World:
     """Mutable builder of a Model.
 
@@ -118,14 +146,15 @@ class World:
 
     def __init__(self, dt: float = 0.01, gravity=(0.0, 0.0, -9.81), dtype: str = "float64",
                  solver: SolverOptions | None = None, **solver_options):
-        self.dt = _positive(dt, "dt")
-        self.gravity = _finite_vector(gravity, 3, "gravity")
-        if dtype not in ("float64", "float32"):
+        self.dt = checks.positive(dt, "dt")
+        self.gravity = checks.vector(gravity, 3, "gravity")
+        if not isinstance(dtype, str) or dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         self.dtype = dtype
         if solver is not None and not isinstance(solver, SolverOptions):
-            raise ValueError(f"solver must be a SolverOptions, got {type(solver).__name__}")
-        self.solver = dataclasses.replace(solver or SolverOptions(), **solver_options)
+            raise checks.ArgumentTypeError(f"solver must be a SolverOptions, got {type(solver).__name__}")
+        self.solver = dataclasses.replace(solver or SolverOptions(), **_solver_options(solver_options))
+        self.id = next(_WORLD_IDS)
         self._bodies: list[dict] = []
         self._ground: dict | None = None
         self._joints: list[dict] = []
@@ -137,20 +166,20 @@ class World:
         if self._ground is not None:
             raise ValueError("ground: this world already has a ground plane")
         self._ground = dict(
-            friction=_nonnegative(friction, "friction"),
-            restitution=_nonnegative(restitution, "restitution", 1.0),
-            height=float(_finite_vector(height, 1, "height")[0]),
+            friction=checks.nonnegative(friction, "friction"),
+            restitution=checks.nonnegative(restitution, "restitution", 1.0),
+            height=checks.number(height, "height"),
         )
 
     # -- bodies ------------------------------------------------------------
     def add_sphere(self, radius: float, **kwargs) -> Body:
         """Solid sphere of ``radius`` m. See :meth:`add_body` for the other arguments."""
-        size = np.array([_positive(radius, "radius"), 0.0, 0.0])
+        size = np.array([checks.positive(radius, "radius"), 0.0, 0.0])
         return self.add_body(Shape.SPHERE, size, **kwargs)
 
     def add_box(self, half_extents, **kwargs) -> Body:
         """Solid box with ``half_extents`` (m) along its body axes."""
-        size = _finite_vector(half_extents, 3, "half_extents")
+        size = checks.vector(half_extents, 3, "half_extents")
         if np.any(size <= 0):
             raise ValueError(f"half_extents must be positive, got {size.tolist()}")
         return self.add_body(Shape.BOX, size, **kwargs)
@@ -158,7 +187,7 @@ class World:
     def add_capsule(self, radius: float, length: float, **kwargs) -> Body:
         """Solid capsule along its body z axis: a cylinder of ``length`` m
         between the centres of two hemispherical caps of ``radius`` m."""
-        size = np.array([_positive(radius, "radius"), 0.5 * _positive(length, "length"), 0.0])
+        size = np.array([checks.positive(radius, "radius"), 0.5 * checks.positive(length, "length"), 0.0])
         return self.add_body(Shape.CAPSULE, size, **kwargs)
 
     def add_body(self, shape: Shape, size, *, mass: float | None = None,
@@ -173,14 +202,15 @@ class World:
         of the centre of mass; velocity (m/s) and angular_velocity (rad/s,
         world frame); friction coefficient and restitution in [0, 1].
         """
-        shape = Shape(shape)
-        volume, unit_inertia = shapes.unit_inertia(shape, np.asarray(size, dtype=float))
+        shape = _shape(shape)
+        size = _size(shape, size)
+        volume, unit_inertia = shapes.unit_inertia(shape, size)
         if mass is not None and density is not None:
             raise ValueError("mass and density: give one of them, not both")
         if mass is not None:
-            mass = _positive(mass, "mass")
+            mass = checks.positive(mass, "mass")
         else:
-            mass = volume * (DEFAULT_DENSITY if density is None else _positive(density, "density"))
+            mass = volume * (DEFAULT_DENSITY if density is None else checks.positive(density, "density"))
         index = len(self._bodies)
         if name is None:
             name = f"{shape.name.lower()}{index}"
@@ -189,16 +219,16 @@ class World:
         if any(b["name"] == name for b in self._bodies):
             raise ValueError(f"name: a body named {name!r} already exists")
         self._bodies.append(dict(
-            name=name, shape=shape, size=np.asarray(size, dtype=float), mass=mass,
+            name=name, shape=shape, size=size, mass=mass,
             unit_inertia=unit_inertia,
-            position=_finite_vector(position, 3, "position"),
+            position=checks.vector(position, 3, "position"),
             orientation=_unit_quaternion(orientation),
-            velocity=_finite_vector(velocity, 3, "velocity"),
-            angular_velocity=_finite_vector(angular_velocity, 3, "angular_velocity"),
-            friction=_nonnegative(friction, "friction"),
-            restitution=_nonnegative(restitution, "restitution", 1.0),
+            velocity=checks.vector(velocity, 3, "velocity"),
+            angular_velocity=checks.vector(angular_velocity, 3, "angular_velocity"),
+            friction=checks.nonnegative(friction, "friction"),
+            restitution=checks.nonnegative(restitution, "restitution", 1.0),
         ))
-        return Body(index=index, name=name, shape=shape)
+        return Body(index=index, name=name, shape=shape, world_id=self.id)
 
     # -- joints ------------------------------------------------------------
     def _body(self, body, name: str, allow_world: bool) -> int:
@@ -208,6 +238,8 @@ class World:
                 return -1
             raise ValueError(f"{name}: must be a body, not the world (None)")
         if isinstance(body, Body):
+            if body.world_id != self.id:
+                raise ValueError(f"{name}: body {body.name!r} belongs to another World")
             index = body.index
         elif isinstance(body, str):
             names = [b["name"] for b in self._bodies]
@@ -217,7 +249,8 @@ class World:
         elif isinstance(body, (int, np.integer)) and not isinstance(body, bool):
             index = int(body)
         else:
-            raise ValueError(f"{name}: expected a Body, a body name or an index, got {body!r}")
+            raise checks.ArgumentTypeError(f"{name}: expected a Body, a body name or an index, "
+                                           f"got {checks.describe(body)}")
         if not 0 <= index < len(self._bodies):
             raise ValueError(f"{name}: unknown body index {index}")
         return index
@@ -239,30 +272,22 @@ class World:
         x_a, q_a = self._pose(a)
         x_b, q_b = self._pose(b)
         rot_a, rot_b = quat_to_matrix(q_a), quat_to_matrix(q_b)
-        anchor = x_b if anchor is None else _finite_vector(anchor, 3, "anchor")
-        axis_world = _finite_vector(axis, 3, "axis")
+        anchor = x_b if anchor is None else checks.vector(anchor, 3, "anchor")
+        axis_world = checks.vector(axis, 3, "axis")
         norm = np.linalg.norm(axis_world)
         if norm < 1e-9:
             raise ValueError(f"axis must be a nonzero vector, got {axis_world.tolist()}")
         axis_world = axis_world / norm
         axis_parent = rot_a.T @ axis_world
         normal, binormal = _perpendiculars(axis_parent)
-        lower = -np.inf if lower is None else float(lower)
-        upper = np.inf if upper is None else float(upper)
-        if np.isfinite(lower) or np.isfinite(upper):
-            if joint_type != JointType.HINGE:
-                raise ValueError("lower/upper: limits exist on hinges only")
-            lower = max(lower, -np.pi)
-            upper = min(upper, np.pi)
-            if not lower < upper:
-                raise ValueError(f"lower must be below upper, got lower={lower}, upper={upper}")
+        lower, upper = _angle_limits(joint_type, lower, upper)
         self._joints.append(dict(
             name=name, type=joint_type, parent=a, child=b,
             anchor_parent=rot_a.T @ (anchor - x_a), anchor_child=rot_b.T @ (anchor - x_b),
             axis_parent=axis_parent, axis_child=rot_b.T @ axis_world,
             normal_parent=normal, binormal_parent=binormal,
             reference=quat_multiply(q_a * np.array([1, -1, -1, -1]), q_b), lower=lower, upper=upper))
-        return Joint(index=index, name=name, type=joint_type)
+        return Joint(index=index, name=name, type=joint_type, world_id=self.id)
 
     def add_hinge(self, parent, child, anchor, axis, lower: float | None = None,
                   upper: float | None = None, name: str | None = None) -> Joint:
@@ -290,18 +315,21 @@ class World:
         control is the target speed (rad/s). Either way the torque is
         limited to max_torque (N m).
         """
-        if not isinstance(joint, Joint) or not 0 <= joint.index < len(self._joints):
-            raise ValueError(f"joint: expected a Joint of this world, got {joint!r}")
+        if not isinstance(joint, Joint):
+            raise checks.ArgumentTypeError(f"joint: expected a Joint (from add_hinge), got {checks.describe(joint)}")
+        if joint.world_id != self.id or not 0 <= joint.index < len(self._joints):
+            raise ValueError(f"joint: joint {joint.name!r} belongs to another World")
         if joint.type != JointType.HINGE:
             raise ValueError(f"joint: motors drive hinges, {joint.name!r} is a {joint.type.name.lower()} joint")
         index = len(self._motors)
         name = f"motor{index}" if name is None else name
         if not isinstance(name, str) or not name or any(m["name"] == name for m in self._motors):
             raise ValueError(f"name: motor names must be unique non-empty strings, got {name!r}")
-        self._motors.append(dict(name=name, joint=joint.index, servo=bool(servo),
-                                 max_torque=_positive(max_torque, "max_torque"), gain=_positive(gain, "gain"),
-                                 max_speed=_positive(max_speed, "max_speed")))
-        return Motor(index=index, name=name, joint=joint)
+        self._motors.append(dict(name=name, joint=joint.index, servo=checks.boolean(servo, "servo"),
+                                 max_torque=checks.positive(max_torque, "max_torque"),
+                                 gain=checks.positive(gain, "gain"),
+                                 max_speed=checks.positive(max_speed, "max_speed")))
+        return Motor(index=index, name=name, joint=joint, world_id=self.id)
 
     # -- build -------------------------------------------------------------
     def build(self) -> Model:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..backend import float_context, pt, scale_gradient, scan, scan_name, stop_gradient, zero_grad
 from ..model import Model, Params, State
+from .arguments import check_model, check_params, check_sequence, check_state, check_steps
 from .batching import as_tensor, batch_size, batch_state, graph_params
 from .step import step_data
 
@@ -41,7 +43,18 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
         all steps.
     Returns (final State, trajectory State with a leading time axis of
     steps + 1 entries, the initial state first).
+    Bad arguments raise ValueError naming them before any graph is built.
     """
+    model = check_model(model)
+    steps = check_steps(steps)
+    batch = check_state(model, state)
+    check_params(model, params, batch)
+    if wrench is not None:
+        wrench = check_sequence(model, wrench, steps, batch, "wrench")
+    if controls is not None:
+        controls = check_sequence(model, controls, steps, batch, "controls")
+    if controller is not None and not callable(controller):
+        raise ValueError(f"controller must be a function (state, step) -> motor targets, got {controller!r}")
     with float_context(model.dtype):
         return _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient,
                         gradient_decay, gradient_window)
@@ -49,7 +62,6 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
 
 def _rollout(model, state, steps, params, wrench, controls, controller, truncate_gradient, gradient_decay,
              gradient_window):
-    steps = check_steps(steps)
     _check_gradient_options(truncate_gradient, gradient_decay, gradient_window)
     if controls is not None and controller is not None:
         raise ValueError("controls and controller: give one of them, not both")
@@ -141,11 +153,11 @@ class _Packing:
 
 
 def _check_gradient_options(truncate_gradient, gradient_decay, gradient_window):
-    if gradient_decay is not None and not 0 < gradient_decay <= 1:
+    if gradient_decay is not None and not 0 < checks.real(gradient_decay, "gradient_decay") <= 1:
         raise ValueError(f"gradient_decay must be in (0, 1], got {gradient_decay!r}")
     for name, value in (("truncate_gradient", truncate_gradient), ("gradient_window", gradient_window)):
-        if value is not None and (isinstance(value, bool) or value < 1 or int(value) != value):
-            raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        if value is not None:
+            checks.positive_int(value, name)
 
 
 def _wrench_sequence(model, wrench, unbatched):
@@ -166,13 +178,6 @@ def _controls_sequence(model, controls, unbatched):
         raise ValueError(f"controls must have shape (steps, {'' if unbatched else 'batch, '}"
                          f"{model.n_motors}), got {controls.ndim} dimensions")
     return controls[:, None] if unbatched else controls
-
-
-def check_steps(steps) -> int:
-    """steps as an int, if it is a positive integer (ValueError otherwise)."""
-    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    return int(steps)
 
 
 class NonFiniteStateError(FloatingPointError):

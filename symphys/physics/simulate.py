@@ -4,47 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..backend import resolve_backend
 from ..compiler import CompiledFunction
 from ..inputs import symbolic_params, symbolic_state
 from ..model import Model, Params, State
-from .rollout import check_finite, check_steps, rollout
+from .arguments import check_model, check_params, check_state, check_steps
+from .rollout import check_finite, rollout
+
+PER_BODY = ("body_mass", "body_friction", "body_restitution")
 
 _CACHE: dict = {}
 
 
-def _check_state(model: Model, state: State) -> int | None:
-    """Validate a numeric State; return its batch size (None if unbatched)."""
-    if not isinstance(state, State):
-        raise ValueError(f"state must be a symphys State, got {type(state).__name__}")
-    n = model.n_bodies
-    batch = None
-    for name, value, width in zip(("position", "orientation", "velocity", "angular_velocity"),
-                                  state.fields(), (3, 4, 3, 3)):
-        array = np.asarray(value, dtype=float)
-        if array.ndim not in (2, 3) or array.shape[-2:] != (n, width):
-            raise ValueError(f"state.{name} must have shape ([batch,] {n}, {width}), "
-                             f"got {array.shape}")
-        this = array.shape[0] if array.ndim == 3 else None
-        if name != "position" and this != batch:
-            raise ValueError(f"state.{name} has batch {this}, but state.position has {batch}")
-        batch = this
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"state.{name} contains NaN or infinite values")
-    q = np.asarray(state.orientation, dtype=float)
-    if np.any(np.linalg.norm(q, axis=-1) < 1e-9):
-        raise ValueError("state.orientation contains a zero quaternion")
-    return batch
-
-
 def simulator(model: Model, steps: int, batch: int | None = None,
-              backend: str | None = None) -> CompiledFunction:
-    """Compiled function (state, params) -> trajectory, cached per model and shape."""
+              backend: str | None = None, per_world: bool = False) -> CompiledFunction:
+    """Compiled function (state, params) -> trajectory, cached per model and shape.
+
+    per_world: the per-body params have shape (batch, n_bodies) (one row per world), else (n_bodies,).
+    """
     backend = resolve_backend(backend)
-    key = (model.fingerprint, steps, batch, backend)
+    key = (model.fingerprint, steps, batch, backend, per_world)
     if key not in _CACHE:
         state = symbolic_state(model, batch)
-        params = symbolic_params(model)
+        params = symbolic_params(model, batch if per_world else None)
         _, trajectory = rollout(model, state, steps, params)
         _CACHE[key] = CompiledFunction([state, params], trajectory, backend)
     return _CACHE[key]
@@ -57,14 +40,34 @@ def simulate(model: Model, state: State | None = None, steps: int = 100,
 
     The trajectory is a State of numpy arrays with a leading time axis of
     ``steps + 1`` entries (then the batch axis if ``state`` has one).
-    Raises NonFiniteStateError, naming step and body, if it blows up.
+    params: Params of numpy arrays; per-body fields of shape (n_bodies,) or,
+    for a batched state, (batch, n_bodies) (one row per world).
+    Raises NonFiniteStateError, naming step and body, if it blows up
+    (``check=False``: no check).  Bad arguments raise ValueError naming them
+    before anything is compiled.
     """
+    model = check_model(model)
     steps = check_steps(steps)
     state = model.initial_state() if state is None else state
-    batch = _check_state(model, state)
-    fn = simulator(model, steps, batch, backend)
+    batch = check_state(model, state)
+    params = check_params(model, params, batch)
+    _numeric("state", state)
+    _numeric("params", params)
+    check = checks.boolean(check, "check")
+    backend = resolve_backend(backend)
     params = params if params is not None else model.params()
+    per_world = any(np.ndim(getattr(params, name)) == 2 for name in PER_BODY)
+    if per_world:  # every per-body field one row per world
+        params = params.replace(**{name: np.broadcast_to(getattr(params, name), (batch, model.n_bodies))
+                                   for name in PER_BODY})
+    fn = simulator(model, steps, batch, backend, per_world)
     trajectory = fn(state, params)
     if check:
         check_finite(model, trajectory)
     return trajectory
+
+
+def _numeric(name: str, value) -> None:
+    """ValueError if a State or Params given to simulate holds graph variables."""
+    if value is not None and any(checks.is_graph_variable(v) for v in vars(value).values()):
+        raise ValueError(f"{name}: simulate runs numpy arrays; for graph variables use rollout (and compile)")
