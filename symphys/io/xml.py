@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import warnings
 from contextlib import contextmanager
 from xml.parsers import expat
 
 import numpy as np
 
+from ..callers import caller_stacklevel
 from ..rotations import quat_multiply, quat_to_matrix
 
-SYMPHYS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
 
 
@@ -47,14 +46,6 @@ class Node:
 
     def find(self, tag: str) -> list:
         return [c for c in self.children if c.tag == tag]
-
-
-def caller_stacklevel() -> int:
-    """``stacklevel`` that makes a warning point at the first caller outside symphys."""
-    frame, level = sys._getframe(1), 1  # level 1: the function that calls warnings.warn
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(SYMPHYS_DIR + os.sep):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def read_source(source) -> tuple[str, str]:
