@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from symphys.cli import positive_float, positive_int, read_checkpoint, show_progress
+
 from . import arm, arm_reach
 
 GRAPH_MODELS = {"arm": arm.build_model}  # symphys graph --model arm
@@ -18,11 +20,11 @@ def register(subparsers) -> None:
     parser.add_argument("task", choices=["reach", "train", "eval", "cmaes"],
                         help="reach: fixed target (0.5, 0.5, 0.5) m; train: the global policy on random "
                              "targets; eval: the policy on the 256 held-out targets; cmaes: CMA-ES baseline")
-    parser.add_argument("--evaluations", type=int, default=None,
+    parser.add_argument("--evaluations", type=positive_int, default=None,
                         help="rollouts (reach: 150; cmaes: default = the checkpoint's training budget)")
-    parser.add_argument("--learning-rate", type=float, default=None, help="Adam rate (reach 3e-3, train 1e-2)")
-    parser.add_argument("--updates", type=int, default=1000, help="train: Adam updates")
-    parser.add_argument("--batch", type=int, default=32, help="train/cmaes: targets per update")
+    parser.add_argument("--learning-rate", type=positive_float, default=None, help="Adam rate (reach 3e-3, train 1e-2)")
+    parser.add_argument("--updates", type=positive_int, default=1000, help="train: Adam updates")
+    parser.add_argument("--batch", type=positive_int, default=32, help="train/cmaes: targets per update")
     parser.add_argument("--checkpoint", default=None, help="train/eval: weights file (default: the shipped one)")
     parser.add_argument("--resume", action="store_true", help="train: continue from the checkpoint")
     parser.add_argument("--out", default="out/arm", help="folder for plots")
@@ -34,7 +36,7 @@ def register(subparsers) -> None:
 def main(args) -> int:
     """``symphys arm TASK``: exit status 0 on success (reach: within 1 cm; eval: within 5 cm on average)."""
     checkpoint = args.checkpoint or arm_reach.CHECKPOINT
-    progress = not args.no_progress
+    progress = show_progress(args)
     if args.task == "reach":
         return _reach(args.evaluations or 150, args.learning_rate or 3e-3, args.seed, progress)
     if args.task == "train":
@@ -50,7 +52,7 @@ def main(args) -> int:
         plots(args.out, log, scores)
         return 0
     if args.task == "eval":
-        net, weights, log, _ = arm_reach.load_checkpoint(checkpoint)
+        net, weights, log, _ = read_checkpoint(arm_reach.load_checkpoint, checkpoint, "symphys arm eval")
         task = arm_reach.ReachTask(hidden=net.sizes[1:-1], training=False)
         scores = task.evaluate(weights)
         print(f"{checkpoint}: {net.n_parameters:,} weights, trained {log.updates} updates, "
@@ -61,7 +63,7 @@ def main(args) -> int:
     if args.task == "cmaes":
         budget = args.evaluations
         if budget is None:
-            budget = arm_reach.load_checkpoint(checkpoint)[2].evaluations
+            budget = read_checkpoint(arm_reach.load_checkpoint, checkpoint, "symphys arm cmaes")[2].evaluations
         task = arm_reach.ReachTask(batch=args.batch, seed=args.seed)
         weights, log = arm_reach.train_cmaes(task, budget, seed=args.seed + 1, progress=progress)
         scores = task.evaluate(weights)

@@ -317,5 +317,7 @@ def register(subparsers) -> None:
 
 def main(args) -> int:
     """``symphys ball``: run the experiment; exit status 0 if the gradient method reached the target."""
-    results = run(args.out, args.backend, args.seed, not args.no_progress)
+    from symphys.cli import show_progress
+
+    results = run(args.out, args.backend, args.seed, show_progress(args))
     return 0 if results[0].converged else 1

@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from symphys.cli import positive_float, positive_int, read_checkpoint, show_progress
+
 from . import quadruped, quadruped_gait
 
 VIEW_MOTIONS = {"quadruped": quadruped.demo_trajectory}  # symphys view --model quadruped
@@ -19,15 +21,15 @@ def register(subparsers) -> None:
                         help="train: backpropagation through 8 s rollouts; eval: the saved gait against the "
                              "hand-tuned trot (also writes its trajectory, HTML and GIF); cmaes: CMA-ES on the "
                              "same budget; baseline: the grid of trots the hand-tuned one was picked from")
-    parser.add_argument("--evaluations", type=int, default=500, help="train/cmaes: rollouts")
-    parser.add_argument("--learning-rate", type=float, default=None, help="train: Adam rate (3e-3)")
+    parser.add_argument("--evaluations", type=positive_int, default=500, help="train/cmaes: rollouts")
+    parser.add_argument("--learning-rate", type=positive_float, default=None, help="train: Adam rate (3e-3)")
     parser.add_argument("--checkpoint", default=None, help="weights file (default: the shipped one)")
     parser.add_argument("--out", default="out/quadruped", help="folder for plots and trajectories")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-torque", type=float, default=None,
+    parser.add_argument("--max-torque", type=positive_float, default=None,
                         help="train/cmaes/baseline: servo torque limit, N m (default: the paper's 4; eval reads "
                              "the checkpoint)")
-    parser.add_argument("--horizon", type=float, default=None,
+    parser.add_argument("--horizon", type=positive_float, default=None,
                         help="train: exact gradient of the speed over the first HORIZON s (default: 8 s rollouts, "
                              "gradient of the last second's speed)")
     parser.add_argument("--no-progress", action="store_true")
@@ -37,8 +39,10 @@ def register(subparsers) -> None:
 def main(args) -> int:
     """``symphys quadruped TASK``: exit status 0 on success."""
     checkpoint = args.checkpoint or quadruped_gait.CHECKPOINT
-    progress = not args.no_progress
+    progress = show_progress(args)
     max_torque = args.max_torque or quadruped.MAX_TORQUE  # N m; eval reads its checkpoint's
+    loaded = read_checkpoint(quadruped_gait.load_checkpoint, checkpoint, "symphys quadruped eval") \
+        if args.task == "eval" else None
     os.makedirs(args.out, exist_ok=True)
     if args.task == "baseline":
         _hand_tuned(max_torque, progress)
@@ -61,7 +65,7 @@ def main(args) -> int:
             task = quadruped_gait.GaitTask(training=False, max_torque=max_torque)
         return _evaluate(task, best, args.out, baseline)
     if args.task == "eval":
-        net, weights, log, meta = quadruped_gait.load_checkpoint(checkpoint)
+        net, weights, log, meta = loaded
         max_torque = float(meta.get("max_torque", quadruped.MAX_TORQUE))
         task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False, max_torque=max_torque)
         print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log.evaluations} "
