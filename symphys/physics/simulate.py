@@ -10,6 +10,7 @@ from ..compiler import CompiledFunction
 from ..inputs import symbolic_params, symbolic_state
 from ..model import Model, Params, State
 from .arguments import check_model, check_params, check_state, check_steps
+from .penetration import check_penetration
 from .rollout import check_finite, rollout
 
 PER_BODY = ("body_mass", "body_friction", "body_restitution")
@@ -42,8 +43,9 @@ def simulate(model: Model, state: State | None = None, steps: int = 100,
     ``steps + 1`` entries (then the batch axis if ``state`` has one).
     params: Params of numpy arrays; per-body fields of shape (n_bodies,) or,
     for a batched state, (batch, n_bodies) (one row per world).
-    Raises NonFiniteStateError, naming step and body, if it blows up
-    (``check=False``: no check).  Bad arguments raise ValueError naming them
+    Raises NonFiniteStateError, naming step and body, if it blows up, and
+    warns (PenetrationWarning) if a body's centre of mass goes below the
+    ground (``check=False``: neither check).  Bad arguments raise ValueError naming them
     before anything is compiled.
     """
     model = check_model(model)
@@ -64,6 +66,7 @@ def simulate(model: Model, state: State | None = None, steps: int = 100,
     trajectory = fn(state, params)
     if check:
         check_finite(model, trajectory)
+        check_penetration(model, trajectory)
     return trajectory
 
 

@@ -1,0 +1,68 @@
+"""Extreme states are reported, not returned silently: a body arriving faster than the engine's range
+(about its own size per time step) sinks into the ground, and simulate warns (PenetrationWarning) naming
+the step, the body and the world; states within the range give no warning.  One compiled batch of
+balls dropped at different speeds serves every test."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import symphys as sp
+from symphys.physics.penetration import PenetrationWarning, check_penetration, lowest_points
+
+RADIUS = 0.1  # m
+DT = 0.01  # s; the documented range: up to about 2 RADIUS / DT = 20 m/s
+STEPS = 100
+RESTING_DEPTH = 1e-3  # m: the soft contact's resting penetration is g / (2 pi 25 Hz)^2 = 0.4 mm
+
+
+@pytest.fixture(scope="module")
+def drop():
+    world = sp.World(dt=DT)
+    world.add_ground()
+    world.add_sphere(radius=RADIUS, mass=1.0, position=(0, 0, 2 * RADIUS), name="ball")
+    world.add_box(half_extents=(0.1, 0.1, 0.05), mass=1.0, position=(1, 0, 0.05), name="box")
+    return world.build()
+
+
+def run(model, speeds):
+    """simulate with the ball thrown down at each of ``speeds`` (m/s), one world each; the warnings."""
+    state = model.initial_state(len(speeds))
+    velocity = np.array(state.velocity)
+    velocity[:, 0, 2] = -np.asarray(speeds, dtype=float)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trajectory = sp.simulate(model, state.replace(velocity=velocity), steps=STEPS)
+    return trajectory, [w for w in caught if issubclass(w.category, PenetrationWarning)]
+
+
+def test_speeds_within_the_range_give_no_warning(drop):
+    trajectory, caught = run(drop, [0.0, 1.0, 3.0, 10.0, 20.0])
+    assert caught == []
+    lowest = lowest_points(drop, trajectory)
+    assert np.all(-lowest[-1] < RESTING_DEPTH)  # both at rest on the ground at the end
+    assert np.all(-lowest[:, :4] < 0.05)  # never more than 5 cm in up to 10 m/s; 20 m/s: one step deeper
+    assert -lowest[:, 4].min() < 2 * RADIUS
+
+
+@pytest.mark.parametrize("speed, world", [(100.0, 3), (1e30, 2)])
+def test_beyond_the_range_is_reported_with_step_body_and_world(drop, speed, world):
+    """At 100 m/s the ball used to end 0.1 m below the ground silently (1,000 m/s: 11 m); a velocity of
+    1e30 passed through the ground and stayed finite."""
+    speeds = [1.0, 3.0, 6.0, 10.0, 10.0]
+    speeds[world] = speed
+    trajectory, caught = run(drop, speeds)
+    assert np.all(np.isfinite(trajectory.position))
+    assert len(caught) == 1 and caught[0].filename == __file__  # points at the user's call
+    message = str(caught[0].message)
+    assert "body 0 ('ball')" in message and f"world {world} of the batch" in message and "at step 1 " in message
+
+
+def test_check_penetration_on_a_rollout_result(drop):
+    """The same check applies to any numeric trajectory; None when nothing sank."""
+    trajectory, _ = run(drop, [1.0, 1.0, 1.0, 1.0, 1.0])
+    assert check_penetration(drop, trajectory) is None
+    sunk = trajectory.replace(position=trajectory.position - np.array([0, 0, 0.3]))
+    with pytest.warns(PenetrationWarning, match="body 0 .* at step 0 .*world 0 of the batch"):
+        assert "sank into the ground" in check_penetration(drop, sunk)
