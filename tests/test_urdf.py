@@ -109,3 +109,35 @@ def test_servos_need_an_effort_limit():
     xml = urdf(link("a") + link("b"), joint("j", "a", "b"))
     with pytest.raises(sp.URDFError, match="effort"):
         sp.load_urdf(xml, servo_gain=10.0)
+
+
+@pytest.mark.parametrize("xml, line, element", [
+    ("<robot name='r'>\n<link name='a'/>\n<actuators name='imu'/>\n</robot>", 3, "actuators"),
+    (urdf(link("a").replace("<inertial>", "<inertial><centre/>")), 1, "centre"),
+    ("<robot name='r'>\n" + link("a") + "\n" + link("b") + "\n"
+     + joint("j", "a", "b", extra="\n<axiss xyz='0 1 0'/>") + "</robot>", 5, "axiss"),
+    (urdf(link("a", '<sphere radius="0.1"><cap/></sphere>')), 1, "cap"),
+])
+def test_unknown_elements_raise_like_mjcf(xml, line, element):
+    """MuJoCo's rule for both loaders: an element the format does not define there is an error naming
+    it and its line (URDF used to ignore it silently, MJCF always raised)."""
+    with pytest.raises(sp.URDFError, match=f"unknown element <{element}>") as info:
+        sp.load_urdf(xml)
+    assert re.search(rf"<string>, line {line}(,|:)", str(info.value)), str(info.value)
+    with pytest.raises(sp.MJCFError, match="unknown or unsupported element"):
+        sp.load_mjcf(f"<mujoco><worldbody/><{element}/></mujoco>")
+
+
+def test_elements_without_effect_on_the_simulation_are_ignored():
+    """<visual>, <material>, <calibration>, <safety_controller> and the <transmission>, <gazebo> and
+    <mujoco> extension blocks load without error or warning, as MuJoCo's URDF import ignores them."""
+    visual = '<visual><origin xyz="0 0 0"/><geometry><mesh filename="a.stl"/></geometry><material name="m"/></visual>'
+    xml = urdf('<material name="m"><color rgba="1 0 0 1"/></material>'
+               + link("a").replace("</link>", visual + "</link>") + link("b")
+               + '<transmission name="t"><type>x</type><anything/></transmission>'
+               '<gazebo reference="a"><mu1>0.5</mu1></gazebo><mujoco><compiler meshdir="m"/></mujoco>',
+               joint("j", "a", "b", extra='<calibration rising="0"/><safety_controller k_velocity="1"/>'))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = sp.load_urdf(xml).build()
+    assert model.body_names == ("a", "b")

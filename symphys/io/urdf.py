@@ -20,6 +20,13 @@ Prismatic, floating and planar joints, cylinders and meshes raise
 :class:`URDFError` (a ValueError) naming the element and its line; joint
 dynamics (damping, friction) and a link without <inertial> (density 1000 is
 used) warn with :class:`URDFWarning` (errors with ``strict=True``).
+
+Unknown elements follow MuJoCo's rule for its own format (a schema): an
+element that URDF does not define where it stands raises URDFError naming it
+and its line, as in ``load_mjcf``.  Elements URDF defines that do not act on
+the simulation (<visual>, <material>, <calibration>, <safety_controller>) and
+the extension blocks <transmission>, <gazebo> and <mujoco> are ignored, as
+MuJoCo's URDF import ignores them.
 """
 
 from __future__ import annotations
@@ -35,6 +42,19 @@ from ..world import World
 from .xml import Frame, Node, Reporter, numbers, parse_xml, read_source
 
 CENTRE_ATOL = 1e-6  # m, inertial origin vs collision centre
+# The elements URDF defines under each element (ROS urdf/XML spec; capsule: a common extension, also
+# read by MuJoCo).  None: an extension block whose contents are not checked.
+URDF_CHILDREN = {
+    "robot": {"link", "joint", "material", "transmission", "gazebo", "mujoco"},
+    "link": {"inertial", "visual", "collision"},
+    "inertial": {"origin", "mass", "inertia"},
+    "visual": {"origin", "geometry", "material"},
+    "collision": {"origin", "geometry"},
+    "geometry": {"box", "sphere", "cylinder", "capsule", "mesh"},
+    "material": {"color", "texture"},
+    "joint": {"origin", "parent", "child", "axis", "calibration", "dynamics", "limit", "mimic", "safety_controller"},
+    "transmission": None, "gazebo": None, "mujoco": None,
+}
 INERTIA_RTOL = 1e-3  # relative difference of principal moments tolerated silently
 
 
@@ -86,11 +106,25 @@ def load_urdf(source, *, fixed_base: bool = False, servo_gain: float | None = No
                                                                     **solver_options))
 
 
+def _check_elements(node: Node) -> None:
+    """URDFError naming the first element that URDF does not define where it stands (MuJoCo's rule)."""
+    allowed = URDF_CHILDREN.get(node.tag, set())
+    if allowed is None:
+        return
+    for child in node.children:
+        if child.tag not in allowed:
+            where = f"<{node.tag}>"
+            raise child.error(f"unknown element <{child.tag}> in {where} (URDF defines "
+                              f"{', '.join(f'<{t}>' for t in sorted(allowed)) or 'no elements'} there)")
+        _check_elements(child)
+
+
 class _Reader:
     def __init__(self, root: Node, strict: bool):
         if root.tag != "robot":
             raise root.error("the root element of a URDF must be <robot>")
         self.root = root
+        _check_elements(root)
         self.report = Reporter(strict, URDFWarning, URDFError)
         self.links: dict[str, Node] = {}
         for link in root.find("link"):
