@@ -65,9 +65,11 @@ notebooks: venv
 test-slow: venv
 	$(PYTEST) -m slow
 
-# The property-based tests (hypothesis) with 200 examples each instead of make test's 10.
+# The property-based tests (hypothesis) with 200 random examples each instead of make test's
+# reproducible 10 per law, 3 random worlds (each a new graph: ~10 s) and 50 per bad-input test.
 fuzz: venv
-	SYMPHYS_PROPERTY_EXAMPLES=200 $(PYTEST) tests/test_properties.py -n 2 --dist loadfile
+	SYMPHYS_PROPERTY_EXAMPLES=200 $(PYTEST) tests/test_properties.py tests/test_properties_worlds.py \
+	  tests/test_bad_input_fuzz.py -n 2 --dist loadfile
 
 test-all: venv
 	$(PYTEST) -n 2

@@ -292,12 +292,12 @@ class World:
     def add_hinge(self, parent, child, anchor, axis, lower: float | None = None,
                   upper: float | None = None, name: str | None = None) -> Joint:
         """Revolute joint about ``axis`` through ``anchor`` (world coordinates of
-        the initial pose, m). parent=None joints the child to the world.
+        the initial pose, m; None: the child's centre of mass). parent=None joints the child to the world.
         Optional angle limits lower/upper (rad) relative to the initial pose."""
         return self._add_joint(JointType.HINGE, parent, child, anchor, axis, lower, upper, name)
 
     def add_ball_joint(self, parent, child, anchor, name: str | None = None) -> Joint:
-        """Spherical joint: the bodies share the point ``anchor`` (world, m)."""
+        """Spherical joint: the bodies share the point ``anchor`` (world, m; None: the child's centre)."""
         return self._add_joint(JointType.BALL, parent, child, anchor, (0, 0, 1), None, None, name)
 
     def add_fixed(self, parent, child, name: str | None = None) -> Joint:
