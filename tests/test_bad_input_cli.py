@@ -101,3 +101,16 @@ def test_progress_bars_only_on_a_terminal():
     assert not sys.stderr.isatty()
     assert cli.show_progress(argparse.Namespace(no_progress=False)) is False
     assert cli.show_progress(argparse.Namespace(no_progress=True)) is False
+
+
+def test_viewer_module_command(tmp_path, capsys):
+    """``python -m symphys.viewer``: --fps must be positive; a missing trajectory is a one-line error."""
+    from symphys.viewer import command
+
+    with pytest.raises(SystemExit) as exit_:
+        command.main([str(tmp_path / "t.npz"), "--out", str(tmp_path / "t.html"), "--fps", "-1"])
+    assert exit_.value.code == 2 and "--fps" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        command.main([str(tmp_path / "missing.npz"), "--out", str(tmp_path / "t.html")])
+    assert "cannot read" in str(exit_.value.code) and len(str(exit_.value.code).splitlines()) == 1
+    assert not (tmp_path / "t.html").exists()

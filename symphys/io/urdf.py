@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from .. import checks
 from ..model import Shape
 from ..rotations import rpy_to_quat
 from ..shapes import unit_inertia
@@ -100,6 +101,9 @@ def load_urdf(source, *, fixed_base: bool = False, servo_gain: float | None = No
     dt (s), gravity (m/s^2), dtype, solver_options: passed to World (URDF
         has no simulation settings).  strict: raise instead of warning.
     """
+    fixed_base, strict = checks.boolean(fixed_base, "fixed_base"), checks.boolean(strict, "strict")
+    if servo_gain is not None:
+        servo_gain = checks.positive(servo_gain, "servo_gain")
     text, label = read_source(source)
     root = parse_xml(text, label, error=URDFError)
     return _Reader(root, strict).world(fixed_base, servo_gain, dict(dt=dt, gravity=gravity, dtype=dtype,

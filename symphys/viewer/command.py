@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..cli import positive_float
 from .player import write_html
 from .trajectory import as_trajectory, load_trajectory
 from .video import write_video
@@ -32,9 +33,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Render a saved symphys trajectory (.npz) as HTML, GIF or MP4.")
     parser.add_argument("trajectory", help="file written by symphys.viewer.save_trajectory")
     parser.add_argument("--out", action="append", required=True, help=".html, .gif or .mp4; repeatable")
-    parser.add_argument("--fps", type=float, default=None)
+    parser.add_argument("--fps", type=positive_float, default=None)
     args = parser.parse_args(argv)
-    traj = load_trajectory(args.trajectory)
+    try:
+        traj = load_trajectory(args.trajectory)
+    except (OSError, ValueError, KeyError) as error:
+        raise SystemExit(f"symphys.viewer: cannot read {args.trajectory}: {error}") from None
     for out in args.out:
         print(f"wrote {write(out, traj, fps=args.fps)}")
     return 0
