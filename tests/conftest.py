@@ -21,6 +21,11 @@ def pytest_collection_modifyitems(config, items):
                         reason=f"backend {backend!r} with SYMPHYS_GRAPH={B.GRAPH_LIBRARY}: {reason}"))
 
 
+# method="newton" where the graph library has batched linear algebra (not Aesara), for parametrize.
+NEWTON = pytest.param("newton", marks=pytest.mark.skipif(
+    B.batched_linear_algebra_missing() is not None, reason=f"newton: {B.batched_linear_algebra_missing()}"))
+
+
 def resting_scene(**solver):
     """A sphere and a box resting on the ground, plus a capsule lying on it."""
     world = sp.World(dt=0.01, **solver)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import G, resting_scene
+from conftest import NEWTON, G, resting_scene
 
 import symphys as sp
 
@@ -31,7 +31,7 @@ def test_free_fall_matches_semi_implicit_euler():
 
 
 @pytest.mark.aesara
-@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel"])
+@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel", NEWTON])
 def test_resting_bodies_stay_put(method):
     model = resting_scene(method=method)
     traj = sp.simulate(model, steps=1000)  # 10 s
@@ -49,7 +49,7 @@ def test_resting_bodies_stay_put(method):
 
 
 @pytest.mark.aesara
-@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel"])
+@pytest.mark.parametrize("method", ["jacobi", "gauss_seidel", NEWTON])
 def test_sliding_box_stopping_distance(method):
     v0, mu = 2.0, 0.5
     world = sp.World(dt=0.01, method=method)

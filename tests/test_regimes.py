@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.linalg
-from conftest import G
+from conftest import NEWTON, G
 
 import symphys as sp
 from symphys.rotations import quat_to_matrix
@@ -51,7 +51,7 @@ def sunk(half_height, gravity=G):
     return half_height - gravity / omega**2
 
 
-@pytest.fixture(scope="module", params=["jacobi", pytest.param("gauss_seidel", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module", params=["jacobi", pytest.param("gauss_seidel", marks=pytest.mark.slow), NEWTON])
 def flat_ground(request):
     """One world on flat ground (bodies touch only the ground, never each other), 2 s at dt 0.01;
     Jacobi (the default for models without joints) in `make test`, Gauss-Seidel in `make test-slow`."""
@@ -172,13 +172,14 @@ def test_frictionless_body_keeps_its_velocity(flat_ground, name):
     assert np.abs(traj.angular_velocity[:, index, 2]).max() < 1e-12
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "box friction bound: each of the two friction rows is bounded by mu lambda_n on its own axis, so a "
-    "box pushed at (1.5, 1.0) m/s on mu 0.5 stops 10.1 deg off its line (measured, both solvers); "
-    "isotropic cone comes with issue 16"))
-def test_diagonal_slide_stops_on_its_line(flat_ground):
+def test_diagonal_slide_stops_on_its_line(flat_ground, request):
     """Coulomb friction opposes the sliding velocity: a box pushed diagonally stops on its line."""
     model, traj = flat_ground
+    if model.solver_method != "newton":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "box friction bound: each of the two friction rows is bounded by mu lambda_n on its own axis, "
+            "so a box pushed at (1.5, 1.0) m/s on mu 0.5 stops 10.1 deg off its line (measured, Jacobi and "
+            "Gauss-Seidel); newton's isotropic disc stops on it")))
     index = model.body_index("diagonal")
     travel = traj.position[-1, index, :2] - traj.position[0, index, :2]
     assert np.abs(traj.velocity[-1, index]).max() < 1e-6  # it stopped
@@ -199,7 +200,7 @@ SLIDE_ATOL = 4.5e-3  # m
 CREEP_LIMIT = 4e-4  # m over 1 s; measured 0.19 mm (Jacobi), 0.08 mm (Gauss-Seidel)
 
 
-@pytest.fixture(scope="module", params=["jacobi", pytest.param("gauss_seidel", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module", params=["jacobi", pytest.param("gauss_seidel", marks=pytest.mark.slow), NEWTON])
 def incline(request):
     world = sp.World(dt=DT, gravity=(G * np.sin(INCLINE), 0, -G * np.cos(INCLINE)), method=request.param)
     world.add_ground(friction=1.0)
@@ -211,9 +212,13 @@ def incline(request):
     return model, sp.simulate(model, steps=steps), steps
 
 
-def test_box_on_incline_sticks_below_its_friction_angle(incline):
+def test_box_on_incline_sticks_below_its_friction_angle(incline, request):
     """tan(theta) < mu: static friction holds the box (10 g to 10 kg) on the slope."""
     model, traj, _ = incline
+    if model.solver_method == "newton":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "newton: the mu 0.6 box (friction angle 31.0 deg on the 30 deg slope) creeps 0.84 mm in 1 s "
+            "(limit 0.4 mm; Gauss-Seidel 0.08 mm, Jacobi 0.19 mm), measured; cause not isolated yet")))
     for i, (mu, _) in enumerate(INCLINE_BOXES):
         if np.arctan(mu) > INCLINE:
             creep = np.linalg.norm(traj.position[-1, i] - traj.position[0, i])
@@ -369,7 +374,7 @@ def chain_case(method, name):
     return pytest.param(method, name, marks=marks, id=f"{name}-{method}")
 
 
-CHAIN_CASES = [chain_case(method, name) for method in ("gauss_seidel", "jacobi") for name in CHAINS]
+CHAIN_CASES = [chain_case(method, name) for method in ("gauss_seidel", "jacobi", "newton") for name in CHAINS]
 
 
 def chain_motion(chains, name):

@@ -13,7 +13,10 @@ the sweeping solvers), at least (1 - d) / d for rigid rows (d =
 ``rigid_impedance``, MuJoCo's solimp).  A rigid row's impulse starts from
 its previous step's, m_r (a proximal term; m_r = 0 for soft rows): under a
 steady load it then meets its target exactly instead of giving way by
-load / D, whatever the mass ratio that sets its D.  Because all rows are solved together
+load / D, whatever the mass ratio that sets its D.  A rigid contact row
+(a bounce, friction) also moves its memory to its impulse after each
+Newton iteration (proximal point iterations), so a bounce leaves at
+exactly -e times its approach speed within the step.  Because all rows are solved together
 through H = M + J^T D J, a heavy body's mass reaches every row it touches:
 nearly rigid joints stay rigid whatever the mass ratios.
 
@@ -74,11 +77,23 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
         velocity = apply_impulse(velocity, warm_impulse, gathers)
     start = pt.reshape(velocity, (n_batch, 6 * n))
 
-    def iterate(v, *constants):
-        return problem.with_constants(constants).newton_step(v)
+    contact_rows = np.zeros(rows.n_rows, dtype=bool)
+    contact_rows[pairs.normal] = True
+    contact_rows |= pairs.is_friction
+    rigid_mask = pt.cast(rigid, dtype) * pt.constant(contact_rows.astype(dtype))
 
-    (history,) = scan(iterate, outputs_info=[start], non_sequences=problem.constants(),
-                      n_steps=model.solver.newton_iterations, name=scan_name("newton_iterations", dtype))
+    def iterate(v, memory, *constants):
+        inner = problem.with_constants(constants)
+        inner.memory = memory
+        v = inner.newton_step(v)
+        # Proximal point: a rigid row's memory moves to its impulse at the new iterate, so the rows
+        # converge to their rigid solution ((1 - d) / d of the error left per iteration).
+        impulse, _, _ = inner.impulses(v)
+        return v, rigid_mask * impulse + (1.0 - rigid_mask) * memory
+
+    (history, memories) = scan(iterate, outputs_info=[start, memory], non_sequences=problem.constants(),
+                               n_steps=model.solver.newton_iterations, name=scan_name("newton_iterations", dtype))
+    problem.memory = memories[-1]
     final = problem.implicit_gradient(stop_gradient(history[-1]))
     impulse, _, _ = problem.impulses(final)
     return pt.reshape(final, (n_batch, n, 6)), impulse
