@@ -22,16 +22,19 @@ def register(subparsers) -> None:
                              "hand-tuned trot (also writes its trajectory, HTML and GIF); cmaes: CMA-ES on the "
                              "same budget; baseline: the grid of trots the hand-tuned one was picked from")
     parser.add_argument("--evaluations", type=positive_int, default=500, help="train/cmaes: rollouts")
-    parser.add_argument("--learning-rate", type=positive_float, default=None, help="train: Adam rate (3e-3)")
+    parser.add_argument("--learning-rate", type=positive_float, default=None,
+                        help=f"train: Adam rate ({quadruped_gait.LEARNING_RATE:g}, the paper's)")
     parser.add_argument("--checkpoint", default=None, help="weights file (default: the shipped one)")
     parser.add_argument("--out", default="out/quadruped", help="folder for plots and trajectories")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-torque", type=positive_float, default=None,
-                        help="train/cmaes/baseline: servo torque limit, N m (default: the paper's 4; eval reads "
-                             "the checkpoint)")
+                        help=f"train/cmaes/baseline: servo torque limit, N m (default {quadruped_gait.MAX_TORQUE:g}; "
+                             "the paper's 4 cannot carry the robot; eval reads the checkpoint's)")
     parser.add_argument("--horizon", type=positive_float, default=None,
-                        help="train: exact gradient of the speed over the first HORIZON s (default: 8 s rollouts, "
-                             "gradient of the last second's speed)")
+                        help="train: exact gradient of the speed over the first HORIZON s (default: the paper's "
+                             "recipe, 8 s rollouts, every step's speed, gradient decay 0.95)")
+    parser.add_argument("--rerun-baseline", action="store_true",
+                        help="eval: simulate the hand-tuned trot grid again instead of reading the checkpoint's figure")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(run=main)
 
@@ -40,7 +43,7 @@ def main(args) -> int:
     """``symphys quadruped TASK``: exit status 0 on success."""
     checkpoint = args.checkpoint or quadruped_gait.CHECKPOINT
     progress = show_progress(args)
-    max_torque = args.max_torque or quadruped.MAX_TORQUE  # N m; eval reads its checkpoint's
+    max_torque = args.max_torque or quadruped_gait.MAX_TORQUE  # N m; eval reads its checkpoint's
     loaded = read_checkpoint(quadruped_gait.load_checkpoint, checkpoint, "symphys quadruped eval") \
         if args.task == "eval" else None
     os.makedirs(args.out, exist_ok=True)
@@ -50,30 +53,40 @@ def main(args) -> int:
     if args.task == "train":
         # --horizon: the exact gradient of the mean speed over the first `horizon` seconds; default:
         # 8 s rollouts with the gradient of their last second's speed (quadruped_gait.TRUNCATE).
-        horizon = dict(duration=args.horizon, truncate=None) if args.horizon else {}
+        horizon = dict(duration=args.horizon, gradient_decay=None) if args.horizon else {}
         task = quadruped_gait.GaitTask(seed=args.seed, max_torque=max_torque, **horizon)
         print(f"compiled in {task.compile_seconds:.1f} s; {task.n_parameters:,} controller weights; "
               f"{args.evaluations} rollouts of {task.duration:g} s -> {checkpoint}")
-        best, _, log = quadruped_gait.train_backprop(task, args.evaluations, args.learning_rate or 3e-3,
-                                                     checkpoint=checkpoint, progress=progress)
+        best, _, log = quadruped_gait.train_backprop(task, args.evaluations,
+                                                     args.learning_rate or quadruped_gait.LEARNING_RATE,
+                                                     checkpoint=checkpoint, progress=progress, checkpoint_every=5)
         print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
               f"{-log.best_loss:.3f} m/s at rollout {log.best_index + 1}")
         baseline = _hand_tuned(max_torque, progress)
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline,
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline["velocity"],
                              task.duration)
-        if task.duration != quadruped_gait.DURATION:
-            task = quadruped_gait.GaitTask(training=False, max_torque=max_torque)
-        return _evaluate(task, best, args.out, baseline)
+        task = quadruped_gait.GaitTask(training=False, max_torque=max_torque)
+        velocity, upright, hip_max = _evaluate(task, best, args.out)
+        quadruped_gait.record_figures(checkpoint, hand_tuned=baseline, velocity=velocity, upright=upright)
+        _summary(velocity, baseline, None, upright, hip_max)
+        return 0
     if args.task == "eval":
         net, weights, log, meta = loaded
         max_torque = float(meta.get("max_torque", quadruped.MAX_TORQUE))
         task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False, max_torque=max_torque)
         print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log.evaluations} "
               f"rollouts, {log.wall_seconds / 60:.1f} min of training")
-        baseline = _hand_tuned(max_torque, progress)
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline,
+        if args.rerun_baseline or "hand_tuned" not in meta:
+            baseline = _hand_tuned(max_torque, progress)
+        else:
+            baseline = meta["hand_tuned"]
+            print(f"hand-tuned trot ({max_torque:g} N m servos, from the checkpoint; --rerun-baseline simulates it "
+                  f"again): best of {baseline['candidates']} trots {baseline['best']}")
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline["velocity"],
                              float(meta.get("horizon", quadruped_gait.DURATION)))
-        return _evaluate(task, weights, args.out, baseline)
+        velocity, upright, hip_max = _evaluate(task, weights, args.out)
+        _summary(velocity, baseline, meta.get("cmaes"), upright, hip_max)
+        return 0
     if args.task == "cmaes":
         task = quadruped_gait.GaitTask(seed=args.seed, training=False, max_torque=max_torque)
         weights, log, velocities = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
@@ -87,28 +100,42 @@ def main(args) -> int:
     return 2
 
 
-def _hand_tuned(max_torque: float, progress: bool) -> float:
-    """The hand-tuned baseline for servos of max_torque N m: the best trot of tune_trot's grid (m/s)."""
+def _hand_tuned(max_torque: float, progress: bool) -> dict:
+    """The hand-tuned baseline for servos of max_torque N m: tune_trot's best trot (its "velocity", m/s)."""
     result = quadruped_gait.tune_trot(max_torque=max_torque, progress=progress)
     print(f"hand-tuned trot ({max_torque:g} N m servos): best of {result['candidates']} trots "
           f"{result['best']}: {result['velocity']:.3f} m/s over {quadruped_gait.DURATION:g} s")
-    return result["velocity"]
+    return {key: result[key] for key in ("candidates", "best", "velocity")}
 
 
-def _evaluate(task, weights, out: str, baseline: float) -> int:
-    """Trained gait vs the hand-tuned trot (baseline m/s) over 8 s; writes the gait's trajectory, HTML and GIF."""
+def _summary(velocity: float, baseline: dict, cmaes: dict | None, upright: float, hip_max: float) -> None:
+    """The eval's verdict lines: trained and hand-tuned speeds (m/s), their ratio, CMA-ES, upright."""
+    hand = baseline["velocity"]
+    ratio = velocity / hand if hand > 0 else float("inf")
+    print(f"trained gait:    {velocity:.10f} m/s (mean forward velocity over {quadruped_gait.DURATION:g} s)")
+    print(f"hand-tuned trot: {hand:.10f} m/s")
+    print(f"ratio:           {ratio:.2f}x (target >= 2x)")
+    if cmaes:
+        print(f"CMA-ES:          best {cmaes['best_velocity']:.3f} m/s after {cmaes['evaluations']} evaluations")
+    else:
+        print("CMA-ES:          not run")
+    print(f"upright at {quadruped_gait.DURATION:g} s: {'yes' if upright > 0 else 'no'} "
+          f"(torso z axis . up = {upright:.3f})")
+    print(f"hips:            at most {np.degrees(hip_max):.2f} deg from straight (limits +-45 deg)")
+
+
+def _evaluate(task, weights, out: str) -> tuple[float, float, float]:
+    """The gait's 8 s speed (m/s), final uprightness, largest hip angle (rad); writes its trajectory, HTML, GIF."""
     from symphys import viewer
 
     velocity, position, orientation = task.rollout(weights)
-    ratio = velocity / baseline if baseline > 0 else float("inf")
-    print(f"mean forward velocity over {task.duration:g} s: trained gait {velocity:.3f} m/s, hand-tuned trot "
-          f"{baseline:.3f} m/s ({ratio:.2f}x)")
     traj = viewer.save_trajectory(os.path.join(out, "gait.npz"), task.model, (position, orientation), every=2,
                                   title=f"quadruped: trained gait, {velocity:.2f} m/s")
     viewer.write_html(os.path.join(out, "gait.html"), traj)
     viewer.write_gif(os.path.join(out, "gait.gif"), traj)
     print(f"wrote {out}/gait.npz, gait.html and gait.gif")
-    return 0
+    hip_max = float(np.abs(quadruped_gait.pitch_angles(task.model, orientation)[:, 0::2]).max())
+    return velocity, quadruped_gait.upright(orientation[-1, task.model.body_index("torso")]), hip_max
 
 
 def _plot_learning_curve(path: str, velocity, baseline: float, horizon: float = quadruped_gait.DURATION) -> None:

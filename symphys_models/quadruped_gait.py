@@ -51,8 +51,10 @@ from . import quadruped
 DURATION = 8.0  # s
 FREQUENCY = quadruped.GAIT_FREQUENCY  # Hz, the phase signal
 WINDOW = None  # s, gradient window (rollout(gradient_window=)); None: not used
-TRUNCATE = 1.0  # s, objective's gradient: the speed over the last second, from a fixed start
-SOLVER = dict(method="gauss_seidel", iterations=10)
+TRUNCATE = None  # s, objective's gradient: the speed over the last TRUNCATE s, from a fixed start; None: not used
+GRADIENT_DECAY = 0.95  # rollout(gradient_decay=): each step's gradient reaches back ~1 / (1 - 0.95) = 20 steps
+LEARNING_RATE = 1e-3  # Adam, the paper's recipe
+MAX_TORQUE = 20.0  # N m, this experiment's servos (issue 17); the paper's 4 N m cannot carry the robot
 DT = quadruped.DT
 HIDDEN = (128, 128)
 # A hand-tuned trot (hip and knee amplitudes rad, knee lag rad): the best of
@@ -63,9 +65,9 @@ HAND_TUNED = dict(hip_amplitude=0.785, knee_amplitude=0.3, knee_lag=np.pi / 2)
 CHECKPOINT = os.path.join(os.path.dirname(__file__), "checkpoints", "quadruped_gait.npz")
 
 
-def build_model(dt: float | None = None, max_torque: float = quadruped.MAX_TORQUE, **solver) -> sp.Model:
-    """The quadruped (servo limit max_torque N m) with the time step and solver used for training and evaluation."""
-    return quadruped.build_model(dt=dt or DT, max_torque=max_torque, **{**SOLVER, **solver})
+def build_model(dt: float | None = None, max_torque: float = MAX_TORQUE, **solver) -> sp.Model:
+    """The quadruped (servo limit max_torque N m) on the default solver ("auto": Gauss-Seidel, 10 sweeps)."""
+    return quadruped.build_model(dt=dt or DT, max_torque=max_torque, **solver)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,16 +118,23 @@ def servo_targets(net: GaitNetwork, weights, steps: int, dt: float = quadruped.D
 class GaitTask:
     """Compiled objective: mean forward velocity (m/s) over DURATION and its gradient.
 
-    window: gradient window in seconds (None = exact gradient of the whole
-    rollout).  Compiled functions are cached on disk.
+    The default is the paper's recipe: the objective is the torso's forward
+    velocity averaged over every step (equal to its displacement / DURATION,
+    as x += dt v), differentiated through rollout(gradient_decay=0.95), so
+    each step's velocity pulls on the controls of the ~20 steps before it.
+    gradient_decay=None: exact gradients.  window: gradient window in
+    seconds; truncate: the gradient of the speed over the last `truncate`
+    seconds only.  Compiled functions are cached on disk.
     """
 
     def __init__(self, duration: float = DURATION, window: float | None = WINDOW, backend: str = "jax",
                  seed: int = 0, hidden=HIDDEN, training: bool = True, truncate: float | None = TRUNCATE,
-                 dt: float | None = None, max_torque: float = quadruped.MAX_TORQUE, **solver):
+                 dt: float | None = None, max_torque: float = MAX_TORQUE,
+                 gradient_decay: float | None = GRADIENT_DECAY, friction: float = 1.0, **solver):
         pt = sp.backend.pt
         self.max_torque = max_torque
-        self.model = build_model(dt, max_torque, **solver)
+        self.gradient_decay = gradient_decay
+        self.model = build_model(dt, max_torque, friction=friction, **solver)
         self.net = GaitNetwork(tuple(hidden))
         self.duration = duration
         self.steps = int(round(duration / self.model.dt))
@@ -137,10 +146,16 @@ class GaitTask:
         window = int(round(window / self.model.dt)) if window is not None else None
         tail = int(round(truncate / self.model.dt)) if truncate is not None else None
         _, trajectory = sp.rollout(self.model, state, self.steps, controls=targets[:, None],
-                                   gradient_window=window, truncate_gradient=tail)
-        x = trajectory.position[:, 0, self.model.body_index("torso"), 0]
+                                   gradient_window=window, truncate_gradient=tail,
+                                   gradient_decay=gradient_decay if training else None)
+        torso = self.model.body_index("torso")
+        x = trajectory.position[:, 0, torso, 0]
         velocity = (x[-1] - x[0]) / duration
         objective = velocity
+        if gradient_decay is not None:
+            # Every step's velocity (x_t+1 = x_t + dt v_t+1): the same value, but each
+            # term's gradient reaches only the steps that the decay lets through.
+            objective = pt.mean(trajectory.velocity[1:, 0, torso, 0])
         if tail is not None:
             # Speed over the last `truncate` seconds, differentiated from a fixed start.
             objective = (x[-1] - x[-1 - tail]) / truncate
@@ -183,8 +198,37 @@ def load_checkpoint(path: str = CHECKPOINT):
     return GaitNetwork(tuple(meta["hidden"])), weights, log, meta
 
 
-def train_backprop(task: GaitTask, evaluations: int = 500, learning_rate: float = 3e-3, clip: float = 1.0,
-                   checkpoint: str | None = None, progress: bool = True):
+def upright(orientation) -> float:
+    """z component of the torso's z axis from its (w, x, y, z) quaternion: 1 upright, -1 on its back."""
+    w, x, y, z = np.asarray(orientation, dtype=float)
+    return float(1.0 - 2.0 * (x * x + y * y))
+
+
+def pitch_angles(model: sp.Model, orientation) -> np.ndarray:
+    """(T + 1, 8) rad: each hip's and knee's rotation about y from the initial pose (every body starts
+    unrotated, hinges about y), 2 atan2(y, w) of conj(q_parent) q_child, from (T + 1, n_bodies, 4)
+    orientations; columns hip then knee per leg, legs in quadruped.LEGS order."""
+    q = np.asarray(orientation, dtype=float)
+    angles = []
+    for leg, _, _ in quadruped.LEGS:
+        for parent, child in (("torso", f"{leg}_femur"), (f"{leg}_femur", f"{leg}_tibia")):
+            a, b = q[:, model.body_index(parent)], q[:, model.body_index(child)]
+            w = (a * b).sum(axis=1)
+            y = a[:, 0] * b[:, 2] - a[:, 2] * b[:, 0] + a[:, 1] * b[:, 3] - a[:, 3] * b[:, 1]
+            angles.append(2 * np.arctan2(y, w))
+    return (np.stack(angles, axis=1) + np.pi) % (2 * np.pi) - np.pi
+
+
+def record_figures(path: str, **figures) -> dict:
+    """Add figures (JSON-able: hand_tuned, cmaes, velocity, ...) to a checkpoint's metadata; returns the metadata."""
+    weights, log, meta = train.load_checkpoint(path)
+    meta.update(figures)
+    train.save_checkpoint(path, weights, log, meta)
+    return meta
+
+
+def train_backprop(task: GaitTask, evaluations: int = 500, learning_rate: float = LEARNING_RATE, clip: float = 1.0,
+                   checkpoint: str | None = None, progress: bool = True, checkpoint_every: int = 0):
     """Adam (learn.train.backprop) on the loss -velocity (m/s), one rollout per update; keeps the best weights.
 
     A rollout that is not finite sends the run back to the best weights with
@@ -195,10 +239,11 @@ def train_backprop(task: GaitTask, evaluations: int = 500, learning_rate: float 
         velocity, grads = task.velocity_and_grad(weights)
         return -velocity, [-g for g in grads]
 
-    meta = dict(hidden=list(task.net.hidden), max_torque=task.max_torque, horizon=task.duration)
+    meta = dict(hidden=list(task.net.hidden), max_torque=task.max_torque, horizon=task.duration,
+                gradient_decay=task.gradient_decay, learning_rate=learning_rate, clip=clip)
     return train.backprop(loss_and_grad, task.weights0, evaluations, learning_rate, clip=clip, retries=10,
                           keep_best=True, checkpoint=checkpoint, meta=meta, progress=progress,
-                          desc="quadruped train")
+                          checkpoint_every=checkpoint_every, desc="quadruped train")
 
 
 def train_cmaes(task: GaitTask, evaluations: int = 500, sigma0: float = 0.02, seed: int = 1,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symphys as sp
-from symphys_models import quadruped
+from symphys_models import quadruped, quadruped_gait
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +20,10 @@ def test_quadruped_matches_the_paper_spec(model):
     np.testing.assert_allclose(model.joint_upper, np.radians(45.0))
     np.testing.assert_allclose(model.joint_lower, -np.radians(45.0))
     assert model.dt == 0.005
+    # The gait experiment's robot (issue 17): the same bodies with 20 N m servos.
+    gait_model = quadruped_gait.build_model()
+    np.testing.assert_allclose(gait_model.motor_max_torque, 20.0)
+    np.testing.assert_array_equal(gait_model.body_mass, model.body_mass)
 
 
 def test_trot_moves_diagonal_legs_together():
@@ -32,7 +36,10 @@ def test_trot_moves_diagonal_legs_together():
     assert knees.min() >= 0.0 and np.abs(targets).max() <= np.radians(45.0)
 
 
-def test_quadruped_stands_still_for_10_seconds(model):
+@pytest.mark.parametrize("max_torque", [4.0, 20.0])  # the paper's servos and issue 17's
+def test_quadruped_stands_still_for_10_seconds(max_torque):
+    """Servos holding 0 rad: the robot stands 10 s, its hips and knees stay near 0, well inside their limits."""
+    model = quadruped.build_model(max_torque=max_torque)
     steps = int(round(10.0 / model.dt))
     trajectory = sp.simulate(model, model.initial_state(), steps=steps)
     torso = model.body_index("torso")
@@ -43,6 +50,12 @@ def test_quadruped_stands_still_for_10_seconds(model):
     assert np.abs(trajectory.velocity[-100:]).max() < 1e-3  # at rest, no jitter
     feet = [model.body_index(f"{leg}_tibia") for leg, _, _ in quadruped.LEGS]
     np.testing.assert_allclose(trajectory.position[-1, feet, :2], trajectory.position[0, feet, :2], atol=1e-3)
+    # Each femur's and tibia's tilt about y (the hinges' axis) from its quaternion: within 0.5 deg of 0.
+    for leg, _, _ in quadruped.LEGS:
+        for segment in ("femur", "tibia"):
+            q = trajectory.orientation[:, model.body_index(f"{leg}_{segment}")]
+            pitch = 2 * np.arctan2(np.abs(q[:, 2]), np.abs(q[:, 0]))
+            assert pitch.max() < np.radians(0.5), (leg, segment)
 
 
 def test_box_dropped_from_1_m_comes_to_rest():

@@ -14,8 +14,8 @@ def perturbed(weights, scale=0.05, seed=0):
 
 @pytest.fixture(scope="module")
 def short_task():
-    """Exact gradients of a 0.5 s rollout."""
-    return quadruped_gait.GaitTask(duration=0.5, window=None, truncate=None)
+    """Exact gradients of a 0.5 s rollout (the paper's 4 N m servos)."""
+    return quadruped_gait.GaitTask(duration=0.5, window=None, truncate=None, gradient_decay=None, max_torque=4.0)
 
 
 def test_controller_is_the_papers_and_starts_still():
@@ -63,8 +63,8 @@ RTOL_8S = 6e-7  # central differences at EPS_8S against the exact derivative: me
 
 @pytest.fixture(scope="module")
 def long_task():
-    """Exact gradients of the 8 s rollout (no window, no truncation)."""
-    return quadruped_gait.GaitTask(window=None, truncate=None)
+    """Exact gradients of the 8 s rollout (no window, no truncation, no decay; the paper's 4 N m servos)."""
+    return quadruped_gait.GaitTask(window=None, truncate=None, gradient_decay=None, max_torque=4.0)
 
 
 def test_exact_gradient_over_8_seconds_is_bounded(long_task):
@@ -91,3 +91,31 @@ def test_exact_gradient_over_8_seconds_matches_central_differences(long_task):
     minus, _ = long_task.velocity_and_grad([w - EPS_8S * d for w, d in zip(weights, direction)])
     assert abs(exact) > 1e-4  # measured -1.8e-3 m/s per unit step
     assert (plus - minus) / (2 * EPS_8S) == pytest.approx(exact, rel=RTOL_8S)
+
+
+# -- the shipped gait (issue 17: 20 N m servos, the paper's recipe) ---------------------------------
+
+ATOL_REPLAY = 1e-9  # m/s: the same compiled 8 s rollout on the same backend is deterministic
+# rad: how far the soft limit rows (quadruped.JOINT_FREQUENCY, 140 Hz) let a hip pass its 45 deg stop while
+# a 20 N m servo pushes into it under the torso's weight.  Measured 0.68 deg on the shipped gait (standing: 0).
+HIP_SLACK = np.radians(1.0)
+
+
+def test_shipped_gait_reproduces_its_printed_speed_and_stays_physical():
+    """`symphys quadruped eval` prints the checkpoint's speed: replayed here to 1e-9. The hips stay within
+    their limits (0.5 deg), the torso is upright at 8 s if the checkpoint says so, and the gait walks
+    forward."""
+    net, weights, log, meta = quadruped_gait.load_checkpoint()
+    assert meta["max_torque"] == quadruped_gait.MAX_TORQUE == 20.0
+    assert meta["gradient_decay"] == 0.95 and meta["learning_rate"] == 1e-3 and meta["clip"] == 1.0
+    task = quadruped_gait.GaitTask(hidden=net.hidden, training=False, max_torque=meta["max_torque"])
+    velocity, position, orientation = task.rollout(weights)
+    assert velocity == pytest.approx(meta["velocity"], abs=ATOL_REPLAY)
+    torso = task.model.body_index("torso")
+    x = position[:, torso, 0]
+    assert (x[-1] - x[0]) / quadruped_gait.DURATION == pytest.approx(velocity, abs=1e-12)
+    assert velocity > 0.01 and meta["hand_tuned"]["velocity"] > 0
+    assert (quadruped_gait.upright(orientation[-1, torso]) > 0) == (meta["upright"] > 0)
+    hips = np.abs(quadruped_gait.pitch_angles(task.model, orientation)[:, 0::2])
+    assert hips.max() < quadruped.LIMIT + HIP_SLACK, np.degrees(hips.max())
+    assert hips.max() > np.radians(20)  # it does swing its legs
