@@ -20,7 +20,8 @@ def register(subparsers) -> None:
     parser.add_argument("task", choices=["train", "eval", "cmaes", "baseline"],
                         help="train: backpropagation through 8 s rollouts; eval: the saved gait against the "
                              "hand-tuned trot (also writes its trajectory, HTML and GIF); cmaes: CMA-ES on the "
-                             "same budget; baseline: the grid of trots the hand-tuned one was picked from")
+                             "same budget (its figure goes into the checkpoint for eval); baseline: the grid of trots "
+                             "the hand-tuned one was picked from")
     parser.add_argument("--evaluations", type=positive_int, default=500, help="train/cmaes: rollouts")
     parser.add_argument("--learning-rate", type=positive_float, default=None,
                         help=f"train: Adam rate ({quadruped_gait.LEARNING_RATE:g}, the paper's)")
@@ -96,6 +97,11 @@ def main(args) -> int:
         with open(os.path.join(args.out, "cmaes.json"), "w") as handle:
             json.dump(dict(evaluations=log.evaluations, wall_seconds=log.wall_seconds, velocity=velocities,
                            final_mean_velocity=velocity, best_velocity=-log.best_loss), handle)
+        if os.path.exists(checkpoint):  # eval prints it beside the trained gait
+            quadruped_gait.record_figures(checkpoint, cmaes=dict(evaluations=log.evaluations,
+                                                                 best_velocity=-log.best_loss,
+                                                                 final_mean_velocity=velocity))
+            print(f"recorded in {checkpoint}")
         return 0
     return 2
 

@@ -1,4 +1,4 @@
-"""A neural gait for the quadruped, trained through physics (issue 4).
+"""A neural gait for the quadruped, trained through physics (issues 4 and 17).
 
 The controller is the paper's: an MLP from [sin(w t), cos(w t)] at 1.5 Hz
 to the 8 servo targets, 2 x 128 ReLU plus a linear skip from the input
@@ -9,29 +9,25 @@ the rollout and enters it as controls.
 
 Objective: mean forward (x) velocity of the torso over 8 s from rest.
 
-Choices (measured, benchmarks/RESULTS.md "Quadruped"):
-- Colored Gauss-Seidel with 10 sweeps, the quadruped's joint rows at
-  140 Hz.  Projected Jacobi is 30x faster here but not physical on this
-  robot: with 10 sweeps the hips overshoot their limits by 12 deg, and with
-  40 sweeps and stiff joints random controllers throw the 28.7 kg robot
-  0.9 m high.  Gauss-Seidel with 4 sweeps reached "2 m/s" by the same
-  kind of blow-up before going NaN.
-- The gradient is that of the speed over the last TRUNCATE seconds from a
-  fixed start state (truncated backpropagation): the network only sees
-  the gait's phase, so the last second (1.5 periods) exercises all of it,
-  and the backward pass covers 1 s instead of 8.  gradient_window= (sum of
-  windows) is available for a full-horizon surrogate.
-- 8 s rollouts of this robot are chaotic: finite differences of the 8 s
-  speed along the gradient change sign between eps = 1e-5 and 1e-2, and the
-  same trot gives different speeds in a batch and alone (rounding
-  differs).  Exact gradients (checked over 0.5 s) are local.
+Training is the paper's recipe (issue 17): loss = minus the torso's
+forward velocity averaged over every step of the 8 s rollout (dt 5 ms),
+rollout(gradient_decay=0.95) so that each step's gradient reaches back
+~20 steps, clipping at global norm 1, Adam 1e-3, batch 1.  The solver is
+the default ("auto": colored Gauss-Seidel, 10 sweeps; the quadruped's joint
+rows at 140 Hz, quadruped.JOINT_FREQUENCY).  Other modes stay available:
+truncate= (the gradient of the last seconds' speed), window=, and exact
+gradients (gradient_decay=None).  8 s rollouts of this robot are chaotic:
+finite differences of the 8 s speed along the gradient change sign between
+eps = 1e-5 and 1e-2, and the same trot gives different speeds in a batch
+and alone (rounding differs).
 
-The paper's 4 N m servos cannot carry this robot through a stride: a
-quarter of its 282 N weight at a 0.35 m leg leaning 0.5 rad needs ~11 N m
-at the hip.  Every gait folds the legs onto their 45 deg stops within
-~1.5 s and the robot then barely moves, in symphys and in MuJoCo
+Servos: 20 N m (MAX_TORQUE), the default of this experiment.  The paper's
+4 N m servos cannot carry this robot through a stride: a quarter of its
+282 N weight at a 0.35 m leg leaning 0.5 rad needs ~11 N m at the hip.
+Every gait folds the legs onto their 45 deg stops within ~1.5 s and the
+robot then barely moves, in symphys and in MuJoCo
 (benchmarks/quadruped_feasibility.py: the best of thousands of gaits makes
-~0.13 m/s over 8 s).  ``max_torque=`` builds the robot with stronger servos.
+~0.13 m/s over 8 s).  ``max_torque=4`` builds the paper's robot.
 """
 
 from __future__ import annotations
