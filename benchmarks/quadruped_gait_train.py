@@ -21,7 +21,7 @@ import numpy as np
 from symphys_models import quadruped_gait
 
 
-def finalize(path: str, grid: str | None) -> None:
+def finalize(path: str, grid: str | None, plot_to: str | None = None) -> None:
     """Record in the checkpoint what `symphys quadruped eval` prints: the gait's 8 s speed replayed by the
     forward rollout, whether it ends upright, and the hand-tuned grid's best (from `grid`, the JSON line of
     `quadruped_gait_checks.py grid`, or simulated now)."""
@@ -40,6 +40,36 @@ def finalize(path: str, grid: str | None) -> None:
     quadruped_gait.record_figures(path, velocity=velocity, upright=upright, hand_tuned=hand_tuned)
     print(f"{path}: {velocity:.10f} m/s, upright {upright:.3f}, hand-tuned {hand_tuned['velocity']:.4f} m/s "
           f"({velocity / hand_tuned['velocity']:.2f}x)", flush=True)
+    plot(path, path.replace(".npz", "_learning_curve.png") if plot_to is None else plot_to)
+
+
+def plot(path: str, out: str) -> None:
+    """The learning curve(s) of the checkpoint's log with the hand-tuned trot and 2x it as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, _, log, meta = quadruped_gait.load_checkpoint(path)
+    speed = -np.asarray(log.loss)
+    hand = meta["hand_tuned"]["velocity"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    evaluations = np.arange(1, len(speed) + 1)
+    ax.plot(evaluations, speed, lw=0.8, label="paper's recipe (Adam 1e-3, decay 0.95)")
+    ax.plot(evaluations, np.fmax.accumulate(np.nan_to_num(speed, nan=-np.inf)), lw=1.5, label="best so far")
+    cmaes = meta.get("cmaes")
+    if cmaes:
+        ax.axhline(cmaes["best_velocity"], color="C2", lw=1, label=f"CMA-ES, {cmaes['evaluations']} evaluations")
+    ax.axhline(hand, color="k", ls="--", lw=1, label="hand-tuned trot (best of 48)")
+    ax.axhline(2 * hand, color="k", ls=":", lw=1, label="target: 2x hand-tuned")
+    ax.set_xlabel("evaluation (8 s rollout + gradient)")
+    ax.set_ylabel("mean forward velocity over 8 s (m/s)")
+    ax.set_title(f"quadruped, {meta['max_torque']:g} N m servos", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="center right")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    print(f"wrote {out}", flush=True)
 
 
 def main() -> None:
@@ -51,9 +81,10 @@ def main() -> None:
     parser.add_argument("--max-torque", type=float, default=quadruped_gait.MAX_TORQUE)
     parser.add_argument("--finalize", action="store_true", help="record the eval's figures in the checkpoint")
     parser.add_argument("--grid", default=None, help="--finalize: the hand-tuned grid's JSON line")
+    parser.add_argument("--plot", default=None, help="--finalize: the learning curve's PNG")
     args = parser.parse_args()
     if args.finalize:
-        finalize(args.checkpoint, args.grid)
+        finalize(args.checkpoint, args.grid, args.plot)
         return
 
     def interrupt(*_):
