@@ -78,8 +78,8 @@ class ReachResult:
 class FixedTargetTask:
     """Compiled rollout of the arm under an MLP controller: loss and its gradient."""
 
-    def __init__(self, target=TARGET, backend: str = "jax", seed: int = 0):
-        self.model = build_model()
+    def __init__(self, target=TARGET, backend: str = "jax", seed: int = 0, **solver):
+        self.model = build_model(**solver)
         self.steps = int(round(DURATION / DT))
         self.net = nn.MLP((1, 128, 128, 4), activation="relu", output_activation="tanh",
                           output_scale=np.pi / 2)

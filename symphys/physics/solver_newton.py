@@ -43,8 +43,7 @@ from .forces import FreeMotion
 from .rows import OPEN_BOUND, Rows, project
 from .sweeps import apply_impulse
 
-LINE_SEARCH_ITERATIONS = 6  # bracketed 1-D Newton steps on the step length
-MAX_STEP_LENGTH = 4.0  # the bracket's upper end (the quadratic model's step is 1)
+LINE_SEARCH_ITERATIONS = 3  # 1-D Newton refinements within the bracketing kinks
 
 
 def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
@@ -254,11 +253,13 @@ class Problem:
         return slope, line["quadratic"] + pt.sum(row_curvature, axis=1)
 
     def line_search(self, v, direction, bound):
-        """Step length (B,) minimizing the cost along ``direction`` (bracketed 1-D Newton).
+        """Step length (B,) minimizing the cost along ``direction``.
 
-        The cost along the line is convex and piecewise smooth: a bracket [low, high] with a
-        negative slope at low and a positive one at high shrinks at every iteration, each taking
-        the 1-D Newton step when it falls inside the bracket and the midpoint otherwise.
+        The cost along the line is convex with a continuous, increasing slope, piecewise linear
+        between kinks (where a row's unclipped impulse meets a bound, or a contact's friction
+        impulse its disc's rim).  The slope at every kink brackets the minimum between two
+        neighbouring kinks, where the slope is linear (up to the rim's curvature): the zero of
+        the line through the bracket's ends, refined by safeguarded 1-D Newton steps.
         """
         row_rate = self.row_velocity(direction)
         line = dict(raw=self.unclipped_impulse(v),
@@ -266,17 +267,68 @@ class Problem:
                     quadratic=pt.sum(direction * pt.matmul(self.mass_matrix, direction[..., None])[..., 0], axis=1),
                     linear=pt.sum(direction * pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0],
                                   axis=1))
-        low = pt.zeros_like(line["quadratic"])
-        high = low + MAX_STEP_LENGTH
-        alpha = low + 1.0  # the Newton step of the quadratic model
+        kinks = self.kinks(line)  # (B, K)
+        candidates = pt.switch(pt.and_(pt.gt(kinks, 0.0), pt.lt(kinks, np.inf)), kinks, 0.0)
+        slopes = self.slopes(candidates, line)
+        low = pt.max(pt.switch(pt.lt(slopes, 0.0), candidates, 0.0), axis=1)
+        high = pt.min(pt.switch(pt.ge(slopes, 0.0), candidates, np.inf), axis=1)
+        bounded = pt.lt(high, np.inf)
+        high_value = pt.switch(bounded, high, low + 1.0)
+        slope_low, curvature_low = self.slope_and_curvature(low * (1.0 + 1e-9) + 1e-12, line)
+        slope_high, _ = self.slope_and_curvature(high_value, line)
+        span = pt.switch(bounded, slope_high - slope_low, 1.0)
+        secant = low - slope_low * (high_value - low) / pt.switch(pt.gt(span, 0.0), span, 1.0)
+        alpha = pt.switch(bounded, secant, low - slope_low / curvature_low)
+        high = pt.switch(bounded, high, np.inf)
         for _ in range(LINE_SEARCH_ITERATIONS):
             slope, curvature = self.slope_and_curvature(alpha, line)
-            low = pt.switch(pt.lt(slope, 0.0), alpha, low)
-            high = pt.switch(pt.lt(slope, 0.0), high, alpha)
+            below = pt.lt(slope, 0.0)
+            low, high = pt.switch(below, alpha, low), pt.switch(below, high, alpha)
             newton = alpha - slope / curvature
             inside = pt.and_(pt.gt(newton, low), pt.lt(newton, high))
-            alpha = pt.switch(inside, newton, 0.5 * (low + high))
+            alpha = pt.switch(inside, newton, pt.switch(pt.lt(high, np.inf), 0.5 * (low + high), alpha))
         return alpha
+
+    def slopes(self, alphas, line):
+        """d cost / d alpha (B, K) at the step lengths ``alphas`` (B, K)."""
+        pairs = self.pairs
+        raw = line["raw"][:, None, :] - alphas[..., None] * line["raw_rate"][:, None, :]  # (B, K, R)
+        rate = line["row_rate"][:, None, :]
+        clipped = project(raw, self.lower[:, None, :], self.upper[:, None, :])
+        rows = clipped * rate
+        if len(pairs):
+            rows = rows * pt.constant((~pairs.is_friction).astype(raw.dtype))
+            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2),
+                        line["bound"][:, None, :])
+            rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
+            rows = pt.concatenate([rows, disc.scale * (disc.first * rate1 + disc.second * rate2)], axis=2)
+        return line["linear"][:, None] + alphas * line["quadratic"][:, None] - pt.sum(rows, axis=2)
+
+    def kinks(self, line):
+        """(B, K) step lengths along the line where a row's unclipped impulse meets one of its bounds
+        or a contact's friction impulse meets its disc's rim (inf where it never does)."""
+        raw, rate = line["raw"], line["raw_rate"]
+        moving = pt.gt(abs(rate), 0.0)
+        safe_rate = pt.switch(moving, rate, 1.0)
+        finite = lambda bound: pt.and_(moving, pt.lt(abs(bound), 0.5 * OPEN_BOUND))  # noqa: E731
+        at_lower = pt.switch(finite(self.lower), (raw - self.lower) / safe_rate, np.inf)
+        at_upper = pt.switch(finite(self.upper), (raw - self.upper) / safe_rate, np.inf)
+        pieces = [at_lower, at_upper]
+        pairs = self.pairs
+        if len(pairs):
+            # |z0 - alpha z'|^2 = bound^2 for the friction impulses z = (first, second).
+            z1, z2 = pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second)
+            r1, r2 = pairs.columns(rate, pairs.first), pairs.columns(rate, pairs.second)
+            a = r1 * r1 + r2 * r2
+            half_b = z1 * r1 + z2 * r2
+            c = z1 * z1 + z2 * z2 - line["bound"] * line["bound"]
+            discriminant = half_b * half_b - a * c
+            real = pt.and_(pt.gt(a, 0.0), pt.ge(discriminant, 0.0))
+            root = pt.sqrt(pt.switch(real, discriminant, 0.0))
+            safe_a = pt.switch(real, a, 1.0)
+            pieces += [pt.switch(real, (half_b - root) / safe_a, np.inf),
+                       pt.switch(real, (half_b + root) / safe_a, np.inf)]
+        return pt.concatenate(pieces, axis=1)
 
     def gradient_and_hessian(self, v):
         """The cost's gradient (B, 6 N), (majorizing) Hessian (B, 6 N, 6 N) and friction bound at v."""
