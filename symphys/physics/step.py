@@ -114,7 +114,11 @@ def joint_speeds(model: Model, state: State):
 
 
 def _sensor(model, state, which):
+    """Joint sensor ``which`` of a state whose fields have any leading axes (time, batch, ...)."""
     with float_context(model.dtype):
-        batched, unbatched = batch_state(model, state)
-        value = joints.joint_sensors(model, kinematics(batched))[which]
-    return value[0] if unbatched else value
+        fields = [as_tensor(f, model.dtype) for f in state.fields()]
+        leading = fields[0].shape[:-2]
+        # One flat batch axis for kinematics (which gathers bodies on axis 1), restored after.
+        flat = State(*(pt.reshape(f, (-1, model.n_bodies, f.shape[-1])) for f in fields))
+        value = joints.joint_sensors(model, kinematics(flat))[which]
+        return pt.reshape(value, (*[leading[i] for i in range(fields[0].ndim - 2)], value.shape[-1]))
