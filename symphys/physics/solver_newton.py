@@ -230,27 +230,28 @@ class Problem:
         pairs = self.pairs
         return pairs.columns(self.friction, pairs.first) * pairs.columns(clipped, pairs.normal)
 
-    def slope_and_curvature(self, alpha, line):
-        """d cost / d alpha (B,) and its (majorizing) curvature (B,) at v + alpha d along ``line``."""
+    def slope_and_curvature(self, alphas, line):
+        """d cost / d alpha and its (majorizing) curvature, both (B, K), at v + alpha d along ``line`` for
+        the step lengths ``alphas`` (B, K)."""
         pairs = self.pairs
-        raw = line["raw"] - alpha[:, None] * line["raw_rate"]  # unclipped impulses (B, R)
-        rate = line["row_rate"]  # J d (B, R)
-        clipped = project(raw, self.lower, self.upper)
-        row_slope, row_curvature = clipped * rate, self.stiffness * self.quadratic_zone(raw) * rate * rate
+        raw = line["raw"][:, None, :] - alphas[..., None] * line["raw_rate"][:, None, :]  # (B, K, R)
+        rate = line["row_rate"][:, None, :]  # J d
+        lower, upper = self.lower[:, None, :], self.upper[:, None, :]
+        quadratic = pt.cast(pt.and_(pt.gt(raw, lower), pt.lt(raw, upper)), raw.dtype)
+        row_slope = project(raw, lower, upper) * rate
+        row_curvature = self.stiffness[:, None, :] * quadratic * rate * rate
+        slope = line["linear"][:, None] + alphas * line["quadratic"][:, None]
+        curvature = line["quadratic"][:, None]
         if len(pairs):
             mask = pt.constant((~pairs.is_friction).astype(raw.dtype))
             row_slope, row_curvature = row_slope * mask, row_curvature * mask
-            disc = Disc(pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second), line["bound"])
-            rate1, rate2 = pairs.columns(rate, pairs.first), pairs.columns(rate, pairs.second)
-            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)
-            friction_slope = disc.scale * (disc.first * rate1 + disc.second * rate2)
-            friction_curvature = tangent_stiffness * disc.scale * (rate1 * rate1 + rate2 * rate2)
-            slope = line["linear"] + alpha * line["quadratic"] - pt.sum(row_slope, axis=1) \
-                - pt.sum(friction_slope, axis=1)
-            curvature = line["quadratic"] + pt.sum(row_curvature, axis=1) + pt.sum(friction_curvature, axis=1)
-            return slope, curvature
-        slope = line["linear"] + alpha * line["quadratic"] - pt.sum(row_slope, axis=1)
-        return slope, line["quadratic"] + pt.sum(row_curvature, axis=1)
+            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2),
+                        line["bound"][:, None, :])
+            rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
+            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[:, None, :]
+            slope = slope - pt.sum(disc.scale * (disc.first * rate1 + disc.second * rate2), axis=2)
+            curvature = curvature + pt.sum(tangent_stiffness * disc.scale * (rate1 * rate1 + rate2 * rate2), axis=2)
+        return slope - pt.sum(row_slope, axis=2), curvature + pt.sum(row_curvature, axis=2)
 
     def line_search(self, v, direction, bound):
         """Step length (B,) minimizing the cost along ``direction``.
@@ -268,41 +269,31 @@ class Problem:
                     linear=pt.sum(direction * pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0],
                                   axis=1))
         kinks = self.kinks(line)  # (B, K)
+
+        def at(alpha):  # slope and curvature (B,) at one step length (B,) per world
+            slope, curvature = self.slope_and_curvature(alpha[:, None], line)
+            return slope[:, 0], curvature[:, 0]
+
         candidates = pt.switch(pt.and_(pt.gt(kinks, 0.0), pt.lt(kinks, np.inf)), kinks, 0.0)
-        slopes = self.slopes(candidates, line)
+        slopes, _ = self.slope_and_curvature(candidates, line)
         low = pt.max(pt.switch(pt.lt(slopes, 0.0), candidates, 0.0), axis=1)
         high = pt.min(pt.switch(pt.ge(slopes, 0.0), candidates, np.inf), axis=1)
         bounded = pt.lt(high, np.inf)
         high_value = pt.switch(bounded, high, low + 1.0)
-        slope_low, curvature_low = self.slope_and_curvature(low * (1.0 + 1e-9) + 1e-12, line)
-        slope_high, _ = self.slope_and_curvature(high_value, line)
+        slope_low, curvature_low = at(low * (1.0 + 1e-9) + 1e-12)
+        slope_high, _ = at(high_value)
         span = pt.switch(bounded, slope_high - slope_low, 1.0)
         secant = low - slope_low * (high_value - low) / pt.switch(pt.gt(span, 0.0), span, 1.0)
         alpha = pt.switch(bounded, secant, low - slope_low / curvature_low)
         high = pt.switch(bounded, high, np.inf)
         for _ in range(LINE_SEARCH_ITERATIONS):
-            slope, curvature = self.slope_and_curvature(alpha, line)
+            slope, curvature = at(alpha)
             below = pt.lt(slope, 0.0)
             low, high = pt.switch(below, alpha, low), pt.switch(below, high, alpha)
             newton = alpha - slope / curvature
             inside = pt.and_(pt.gt(newton, low), pt.lt(newton, high))
             alpha = pt.switch(inside, newton, pt.switch(pt.lt(high, np.inf), 0.5 * (low + high), alpha))
         return alpha
-
-    def slopes(self, alphas, line):
-        """d cost / d alpha (B, K) at the step lengths ``alphas`` (B, K)."""
-        pairs = self.pairs
-        raw = line["raw"][:, None, :] - alphas[..., None] * line["raw_rate"][:, None, :]  # (B, K, R)
-        rate = line["row_rate"][:, None, :]
-        clipped = project(raw, self.lower[:, None, :], self.upper[:, None, :])
-        rows = clipped * rate
-        if len(pairs):
-            rows = rows * pt.constant((~pairs.is_friction).astype(raw.dtype))
-            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2),
-                        line["bound"][:, None, :])
-            rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
-            rows = pt.concatenate([rows, disc.scale * (disc.first * rate1 + disc.second * rate2)], axis=2)
-        return line["linear"][:, None] + alphas * line["quadratic"][:, None] - pt.sum(rows, axis=2)
 
     def kinks(self, line):
         """(B, K) step lengths along the line where a row's unclipped impulse meets one of its bounds
