@@ -18,7 +18,7 @@ Masses from 10 g to 100 kg in batched worlds (one compiled rollout per scene).
 
 import numpy as np
 import pytest
-from conftest import G
+from conftest import NEWTON, G
 
 import symphys as sp
 from symphys.rotations import axis_angle_to_quat, quat_to_matrix
@@ -51,11 +51,12 @@ RTOL_WELD_MOMENTUM = 0.03
 RTOL_SAG = 1e-12
 
 
-@pytest.fixture(scope="module")
-def welded():
+@pytest.fixture(scope="module", params=["auto", NEWTON])
+def welded(request):
     """Trajectories (time, world, body) of a box and a capsule welded together and tumbling in
-    free fall, and a third box welded to the world; masses per world from WELD_MASSES."""
-    world = sp.World(dt=DT)
+    free fall, and a third box welded to the world; masses per world from WELD_MASSES.  Solved by
+    ``auto`` (Gauss-Seidel's soft joints) and by ``newton``."""
+    world = sp.World(dt=DT, method=request.param)
     box = world.add_box(half_extents=(0.2, 0.1, 0.05), position=(0, 0, 3),
                         orientation=axis_angle_to_quat((1, 0.3, 0.2), 0.4))
     capsule = world.add_capsule(radius=0.05, length=0.3, position=(0.35, 0.1, 3.1),
@@ -120,11 +121,20 @@ def test_welded_pair_falls_and_spins_as_one_free_body(welded):
 
 
 def test_body_welded_to_the_world_hangs_still_at_the_joint_deflection(welded):
-    """A 10 g to 100 kg box welded to the world neither turns nor moves, except that it hangs
-    g / (2 pi f_joint)^2 below its pose (the soft rows' static deflection, 0.07 mm at 60 Hz)."""
+    """A 10 g to 100 kg box welded to the world neither turns nor moves, except that on
+    Gauss-Seidel it hangs g / (2 pi f_joint)^2 below its pose (the soft rows' static deflection,
+    0.07 mm at 60 Hz).  Newton's rows are rigid: the box gives way by (1 - d) / d of one step's
+    fall in the first step, and its drift correction lifts it back."""
     model, trajectory, _ = welded
-    omega = 2 * np.pi * model.solver.joint_frequency
     drop = model.init_position[2] - trajectory.position[:, :, 2]
+    if model.solver_method == "newton":
+        first_step = G * DT * DT * (1 - model.solver.rigid_impedance) / model.solver.rigid_impedance
+        assert np.abs(drop[..., 2]).max() <= 1.01 * first_step, np.abs(drop[..., 2]).max(0)
+        assert np.abs(drop[-1, :, 2]).max() <= RTOL_SAG * first_step, drop[-1, :, 2]
+        assert np.abs(drop[..., :2]).max() == 0.0
+        assert np.abs(trajectory.orientation[:, :, 2] - model.init_orientation[2]).max() == 0.0
+        return
+    omega = 2 * np.pi * model.solver.joint_frequency
     # Critically damped: it sinks without overshoot and settles at the deflection.
     assert np.all(np.diff(drop[..., 2], axis=0) >= 0)
     np.testing.assert_allclose(drop[-1, :, 2], G / omega**2, rtol=RTOL_SAG)
@@ -215,10 +225,11 @@ RTOL_LEVER_SPEED = 9e-3
 RTOL_LEVER_ACCELERATION = 2.5e-2
 
 
-@pytest.fixture(scope="module")
-def motors():
-    """Angles and speeds (time, world, motor) of four independent hinges under motors."""
-    world = sp.World(dt=DT)
+@pytest.fixture(scope="module", params=["auto", NEWTON])
+def motors(request):
+    """Angles and speeds (time, world, motor) of four independent hinges under motors, solved by
+    ``auto`` (Gauss-Seidel) and by ``newton``."""
+    world = sp.World(dt=DT, method=request.param)
     wheel = world.add_box(half_extents=WHEEL, position=(0, 0, 1))
     offset = world.add_box(half_extents=WHEEL, position=(2 + LEVER, 0, 1))
     servo = world.add_box(half_extents=WHEEL, position=(4, 0, 1))
@@ -246,16 +257,29 @@ def motors():
     return fn(MOTOR_MASSES, np.repeat(MOTOR_COMMANDS[None], MOTOR_STEPS, 0), load)
 
 
+def mark_newton_motor_shortfall(request):
+    """Newton's motor rows are rigid up to bound_impedance 0.999 and start from the previous step's
+    impulse: a strict xfail with the measured figures."""
+    if request.node.callspec.params.get("motors") == "newton":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "newton: a motor row gives way by (1 - d) / d = 0.1% of its step's change (the 10 g wheel "
+            "reaches 4.995 rad/s, not 5, in its first step; the servo wheels lag 0.1% per step) and its "
+            "memory, the previous step's impulse, then overshoots (5.00499, 5.000015 rad/s). Moving "
+            "motor memories within the step makes them exact but needs 16 iterations for converged "
+            "gradients (benchmarks/RESULTS.md)")))
+
+
 def saturating_speed(command, acceleration):
     """Speed (time, world) from rest at constant acceleration until the command is reached."""
     n = np.arange(MOTOR_STEPS + 1)[:, None]
     return np.sign(command) * np.minimum(np.abs(command), n * DT * acceleration)
 
 
-def test_velocity_motor_reaches_its_speed_at_max_torque_over_inertia(motors):
+def test_velocity_motor_reaches_its_speed_at_max_torque_over_inertia(motors, request):
     """A wheel on a hinge through its centre, velocity motor commanded to w_c: w_n =
     sign(w_c) min(|w_c|, n dt tau_max / I_zz), I_zz = m (a^2 + b^2) / 3.  The 10 g wheel reaches
     5 rad/s in one step, the 1 kg one in 9 steps, the 100 kg one gets 0.6 rad/s in 1 s."""
+    mark_newton_motor_shortfall(request)
     _, speed = motors
     a, b, _ = WHEEL
     inertia = MOTOR_MASSES[:, 0] * (a * a + b * b) / 3
@@ -295,12 +319,13 @@ def servo_path(target, gain, max_speed):
     return np.array(theta)
 
 
-def test_servo_follows_its_gain_under_any_load_within_max_torque(motors):
+def test_servo_follows_its_gain_under_any_load_within_max_torque(motors, request):
     """Servo wheel (loads 0 to 5 N m, max torque 10 N m) and a hanging rod lifted against gravity
     (loads m g L/2 sin theta up to 160 N m, max torque 2000 N m): the angle follows the servo's
     own law theta_{n+1} = theta_n + dt clip(gain (target - theta_n), +-max_speed) exactly, whatever
     the load and mass (10 g to 100 kg).  World 3's wheel carries 15 N m against 10 N m: the
     load wins and the wheel turns backwards at (load - max_torque) / I."""
+    mark_newton_motor_shortfall(request)
     angle, speed = motors
     holds = SERVO_LOADS > -SERVO_TORQUE
     wheel = servo_path(MOTOR_COMMANDS[:, 2], SERVO_GAIN, SERVO_MAX_SPEED)

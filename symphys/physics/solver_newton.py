@@ -55,6 +55,7 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     jacobian = full_jacobian(rows, n, dtype)  # (B, R, 6N)
     mass_matrix = block_mass_matrix(free, n, n_batch)  # (B, 6N, 6N)
     pairs = FrictionPairs(rows)
+    components = Components(rows, n, pairs, dtype)
 
     compliance = rows.impulse_scale / rows.mass_scale
     # Equality rows are always in their quadratic zone, so their stiffness costs Newton nothing but
@@ -70,12 +71,16 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     # row then meets its target exactly instead of giving way by load / D.
     memory = pt.switch(rigid, warm_impulse, 0.0)
     problem = Problem(jacobian, mass_matrix, pt.reshape(velocity, (n_batch, 6 * n)), stiffness, memory,
-                      rows, pairs)
+                      rows, pairs, components)
 
     if model.solver.warm_start:
         velocity = apply_impulse(velocity, warm_impulse, gathers)
     start = pt.reshape(velocity, (n_batch, 6 * n))
 
+    # Rigid contact rows (bounces, friction) move their memory to their impulse within the step.
+    # Motor and limit rows keep the previous step's: moving theirs too makes motor speeds exact
+    # (a 10 g wheel's 0.1% shortfall) but a three-link servo chain then needs 16 iterations, not 8,
+    # before its gradients agree with central differences (benchmarks/RESULTS.md).
     contact_rows = np.zeros(rows.n_rows, dtype=bool)
     contact_rows[pairs.normal] = True
     contact_rows |= pairs.is_friction
@@ -85,14 +90,19 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
         inner = problem.with_constants(constants)
         inner.memory = memory
         v = inner.newton_step(v)
-        # Proximal point: a rigid row's memory moves to its impulse at the new iterate, so the rows
-        # converge to their rigid solution ((1 - d) / d of the error left per iteration).
+        # Proximal point: once an iterate solves the problem of the present memory, a rigid bounded
+        # row's memory moves to its impulse there, so the rows converge to their rigid solution
+        # ((1 - d) / d of the error left per update).  Moving it before then shifts a row's narrow
+        # quadratic zone under Newton's feet: a 10 g wheel's motor then never settles.
         impulse, _, _ = inner.impulses(v)
-        return v, rigid_mask * impulse + (1.0 - rigid_mask) * memory
+        update = rigid_mask * inner.solved(v, impulse)
+        return v, update * impulse + (1.0 - update) * memory, memory
 
-    (history, memories) = scan(iterate, outputs_info=[start, memory], non_sequences=problem.constants(),
-                               n_steps=model.solver.newton_iterations, name=scan_name("newton_iterations", dtype))
-    problem.memory = memories[-1]
+    # The last iterate minimizes the problem of the memory it was found with, not of the memory
+    # moved after it: its impulses are taken with the former.
+    (history, _, used) = scan(iterate, outputs_info=[start, memory, None], non_sequences=problem.constants(),
+                              n_steps=model.solver.newton_iterations, name=scan_name("newton_iterations", dtype))
+    problem.memory = used[-1]
     final = problem.implicit_gradient(stop_gradient(history[-1]))
     impulse, _, _ = problem.impulses(final)
     return pt.reshape(final, (n_batch, n, 6)), impulse
@@ -160,15 +170,67 @@ class FrictionPairs:
         return (1.0 - mask) * inverse_mass + spread
 
 
+class Components:
+    """The connected components of the bodies under the rows (static): independent subproblems.
+
+    H is block diagonal over them, so each takes its own step length: a free body's line search is
+    not held back by another body's narrow motor zone.
+    """
+
+    def __init__(self, rows: Rows, n_bodies: int, pairs: FrictionPairs, dtype):
+        root = list(range(n_bodies))
+
+        def find(b):
+            while root[b] != b:
+                root[b] = root[root[b]]
+                b = root[b]
+            return b
+
+        for a, b in zip(rows.body_a, rows.body_b):
+            if a >= 0 and b >= 0:
+                root[find(int(a))] = find(int(b))
+        labels = np.unique([find(b) for b in range(n_bodies)], return_inverse=True)[1].reshape(-1)
+        self.n = int(labels.max()) + 1
+        row_body = np.where(rows.body_a >= 0, rows.body_a, rows.body_b)
+        self.row = labels[row_body]  # (R,)
+        self.contact = self.row[pairs.normal]  # (P,)
+        self.dof_one_hot = pt.constant(gather_module.one_hot(np.repeat(labels, 6), self.n, dtype))  # (6N, C)
+        self.dtype = dtype
+
+    def totals(self, x):
+        """Per-component sums (B, C) of per-coordinate values x (B, 6 N)."""
+        return pt.matmul(x, self.dof_one_hot)
+
+    def spread(self, x):
+        """Per-coordinate values (B, 6 N) of per-component values x (B, C)."""
+        return pt.matmul(x, self.dof_one_hot.T)
+
+    def mask(self, candidate, member):
+        """(K, M) constant: 1 where candidate k's component is member m's."""
+        return pt.constant((np.asarray(candidate)[:, None] == np.asarray(member)[None, :]).astype(self.dtype))
+
+    def columns(self, x, candidate):
+        """x[:, candidate] for per-component x (B, C)."""
+        return pt.matmul(x, pt.constant(gather_module.one_hot(np.asarray(candidate), self.n, self.dtype).T))
+
+    def extreme(self, values, candidate, largest: bool):
+        """Per-component max (or min) (B, C) of values (B, K) of candidates in components ``candidate``."""
+        member = self.mask(candidate, np.arange(self.n))  # (K, C)
+        fill = -np.inf if largest else np.inf
+        spread = pt.switch(pt.gt(member[None], 0.0), values[:, :, None], fill)
+        return pt.max(spread, axis=1) if largest else pt.min(spread, axis=1)
+
+
 class Problem:
     """One step's minimization: the constant arrays and the Newton iteration over them."""
 
-    def __init__(self, jacobian, mass_matrix, free_velocity, stiffness, memory, rows: Rows, pairs: FrictionPairs):
+    def __init__(self, jacobian, mass_matrix, free_velocity, stiffness, memory, rows: Rows, pairs: FrictionPairs,
+                 components: Components):
         self.jacobian, self.mass_matrix, self.free_velocity = jacobian, mass_matrix, free_velocity
         self.stiffness, self.memory = stiffness, memory
         self.target, self.lower, self.upper = rows.target, rows.lower, rows.upper
         self.friction = rows.friction * pt.ones_like(rows.target)
-        self.pairs = pairs
+        self.pairs, self.components = pairs, components
 
     def constants(self) -> list:
         # One packed (B, R, 6) row array keeps the scan's inputs (and its gradient graph) few.
@@ -183,7 +245,7 @@ class Problem:
         inner.jacobian, inner.mass_matrix, inner.free_velocity = jacobian, mass_matrix, free_velocity
         inner.target, inner.stiffness, inner.lower, inner.upper, inner.friction, inner.memory = (
             row_data[..., k] for k in range(6))
-        inner.pairs = self.pairs
+        inner.pairs, inner.components = self.pairs, self.components
         return inner
 
     def row_velocity(self, v):
@@ -230,74 +292,83 @@ class Problem:
         pairs = self.pairs
         return pairs.columns(self.friction, pairs.first) * pairs.columns(clipped, pairs.normal)
 
-    def slope_and_curvature(self, alphas, line):
-        """d cost / d alpha and its (majorizing) curvature, both (B, K), at v + alpha d along ``line`` for
-        the step lengths ``alphas`` (B, K)."""
-        pairs = self.pairs
+    def slope_and_curvature(self, alphas, candidate, line):
+        """d cost / d alpha and its (majorizing) curvature, both (B, K), at v + alpha d along ``line``
+        for the step lengths ``alphas`` (B, K), each in its component's part of the cost (components
+        ``candidate`` (K,))."""
+        pairs, components = self.pairs, self.components
         raw = line["raw"][:, None, :] - alphas[..., None] * line["raw_rate"][:, None, :]  # (B, K, R)
         rate = line["row_rate"][:, None, :]  # J d
         lower, upper = self.lower[:, None, :], self.upper[:, None, :]
         quadratic = pt.cast(pt.and_(pt.gt(raw, lower), pt.lt(raw, upper)), raw.dtype)
         row_slope = project(raw, lower, upper) * rate
         row_curvature = self.stiffness[:, None, :] * quadratic * rate * rate
-        slope = line["linear"][:, None] + alphas * line["quadratic"][:, None]
-        curvature = line["quadratic"][:, None]
+        curvature = components.columns(line["quadratic"], candidate)
+        slope = components.columns(line["linear"], candidate) + alphas * curvature
+        member = components.mask(candidate, components.row)[None]  # (1, K, R)
         if len(pairs):
-            mask = pt.constant((~pairs.is_friction).astype(raw.dtype))
-            row_slope, row_curvature = row_slope * mask, row_curvature * mask
+            member = member * pt.constant((~pairs.is_friction).astype(raw.dtype))
             disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2),
                         line["bound"][:, None, :])
             rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
             tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[:, None, :]
-            slope = slope - pt.sum(disc.scale * (disc.first * rate1 + disc.second * rate2), axis=2)
-            curvature = curvature + pt.sum(tangent_stiffness * disc.scale * (rate1 * rate1 + rate2 * rate2), axis=2)
-        return slope - pt.sum(row_slope, axis=2), curvature + pt.sum(row_curvature, axis=2)
+            in_contact = components.mask(candidate, components.contact)[None]  # (1, K, P)
+            slope = slope - pt.sum(in_contact * disc.scale * (disc.first * rate1 + disc.second * rate2), axis=2)
+            curvature = curvature + pt.sum(in_contact * tangent_stiffness * disc.scale
+                                           * (rate1 * rate1 + rate2 * rate2), axis=2)
+        return slope - pt.sum(member * row_slope, axis=2), curvature + pt.sum(member * row_curvature, axis=2)
 
     def line_search(self, v, direction, bound):
-        """Step length (B,) minimizing the cost along ``direction``.
+        """Step lengths (B, C), one per component, minimizing the cost along ``direction``.
 
         The cost along the line is convex with a continuous, increasing slope, piecewise linear
         between kinks (where a row's unclipped impulse meets a bound, or a contact's friction
         impulse its disc's rim).  The slope at every kink brackets the minimum between two
         neighbouring kinks, where the slope is linear (up to the rim's curvature): the zero of
-        the line through the bracket's ends, refined by safeguarded 1-D Newton steps.
+        the line through the bracket's ends, refined by safeguarded 1-D Newton steps.  The cost is a
+        sum over the components, so each is searched on its own.
         """
+        components = self.components
         row_rate = self.row_velocity(direction)
+        inertial = pt.matmul(self.mass_matrix, direction[..., None])[..., 0]  # M d
         line = dict(raw=self.unclipped_impulse(v),
                     raw_rate=self.stiffness * row_rate, row_rate=row_rate, bound=bound,
-                    quadratic=pt.sum(direction * pt.matmul(self.mass_matrix, direction[..., None])[..., 0], axis=1),
-                    linear=pt.sum(direction * pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0],
-                                  axis=1))
-        kinks = self.kinks(line)  # (B, K)
+                    quadratic=components.totals(direction * inertial),
+                    linear=components.totals((v - self.free_velocity) * inertial))
+        kinks, kink_component = self.kinks(line)  # (B, K), (K,)
+        own = np.arange(components.n)
 
-        def at(alpha):  # slope and curvature (B,) at one step length (B,) per world
-            slope, curvature = self.slope_and_curvature(alpha[:, None], line)
-            return slope[:, 0], curvature[:, 0]
+        def at(alpha):  # slope and curvature (B, C) at one step length (B, C) per component
+            return self.slope_and_curvature(alpha, own, line)
 
         candidates = pt.switch(pt.and_(pt.gt(kinks, 0.0), pt.lt(kinks, np.inf)), kinks, 0.0)
-        slopes, _ = self.slope_and_curvature(candidates, line)
-        low = pt.max(pt.switch(pt.lt(slopes, 0.0), candidates, 0.0), axis=1)
-        high = pt.min(pt.switch(pt.ge(slopes, 0.0), candidates, np.inf), axis=1)
+        slopes, _ = self.slope_and_curvature(candidates, kink_component, line)
+        low = pt.maximum(components.extreme(pt.switch(pt.lt(slopes, 0.0), candidates, 0.0), kink_component, True),
+                         0.0)
+        high = components.extreme(pt.switch(pt.ge(slopes, 0.0), candidates, np.inf), kink_component, False)
         bounded = pt.lt(high, np.inf)
         high_value = pt.switch(bounded, high, low + 1.0)
         slope_low, curvature_low = at(low * (1.0 + 1e-9) + 1e-12)
         slope_high, _ = at(high_value)
         span = pt.switch(bounded, slope_high - slope_low, 1.0)
         secant = low - slope_low * (high_value - low) / pt.switch(pt.gt(span, 0.0), span, 1.0)
-        alpha = pt.switch(bounded, secant, low - slope_low / curvature_low)
+        alpha = pt.switch(bounded, secant, low - slope_low / pt.switch(pt.gt(curvature_low, 0.0), curvature_low, 1.0))
         high = pt.switch(bounded, high, np.inf)
         for _ in range(LINE_SEARCH_ITERATIONS):
             slope, curvature = at(alpha)
             below = pt.lt(slope, 0.0)
             low, high = pt.switch(below, alpha, low), pt.switch(below, high, alpha)
-            newton = alpha - slope / curvature
-            inside = pt.and_(pt.gt(newton, low), pt.lt(newton, high))
+            newton = alpha - slope / pt.switch(pt.gt(curvature, 0.0), curvature, 1.0)
+            # Inclusive: at the minimum the Newton step rounds onto the bracket's end it came from,
+            # and bisecting from there threw an exact step length away (1 became 4 on a motor row).
+            inside = pt.and_(pt.ge(newton, low), pt.le(newton, high))
             alpha = pt.switch(inside, newton, pt.switch(pt.lt(high, np.inf), 0.5 * (low + high), alpha))
         return alpha
 
     def kinks(self, line):
         """(B, K) step lengths along the line where a row's unclipped impulse meets one of its bounds
-        or a contact's friction impulse meets its disc's rim (inf where it never does)."""
+        or a contact's friction impulse meets its disc's rim (inf where it never does), and each
+        kink's component (K,)."""
         raw, rate = line["raw"], line["raw_rate"]
         moving = pt.gt(abs(rate), 0.0)
         safe_rate = pt.switch(moving, rate, 1.0)
@@ -305,6 +376,7 @@ class Problem:
         at_lower = pt.switch(finite(self.lower), (raw - self.lower) / safe_rate, np.inf)
         at_upper = pt.switch(finite(self.upper), (raw - self.upper) / safe_rate, np.inf)
         pieces = [at_lower, at_upper]
+        component = [self.components.row, self.components.row]
         pairs = self.pairs
         if len(pairs):
             # |z0 - alpha z'|^2 = bound^2 for the friction impulses z = (first, second).
@@ -319,20 +391,39 @@ class Problem:
             safe_a = pt.switch(real, a, 1.0)
             pieces += [pt.switch(real, (half_b - root) / safe_a, np.inf),
                        pt.switch(real, (half_b + root) / safe_a, np.inf)]
-        return pt.concatenate(pieces, axis=1)
+            component += [self.components.contact, self.components.contact]
+        return pt.concatenate(pieces, axis=1), np.concatenate(component)
+
+    def momentum_terms(self, v, impulse):
+        """(M (v - v*), J^T impulse), both (B, 6 N): the cost's gradient is their difference."""
+        inertial = pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0]
+        return inertial, pt.matmul(impulse[:, None, :], self.jacobian)[:, 0]
+
+    def solved(self, v, impulse):
+        """1 per row (B, R) whose component's coordinates v minimize the cost to sqrt(machine epsilon)
+        of their momentum terms, else 0."""
+        components = self.components
+        member = components.dof_one_hot[None]  # (1, 6 N, C)
+
+        def largest(x):  # per-component max of |x| (B, C)
+            return pt.max(abs(x)[:, :, None] * member, axis=1)
+
+        inertial, constraint = self.momentum_terms(v, impulse)
+        tolerance = np.sqrt(np.finfo(v.dtype).eps)
+        done = pt.le(largest(inertial - constraint), tolerance * (largest(inertial) + largest(constraint)))
+        return components.columns(pt.cast(done, v.dtype), components.row)
 
     def gradient_and_hessian(self, v):
         """The cost's gradient (B, 6 N), (majorizing) Hessian (B, 6 N, 6 N) and friction bound at v."""
         impulse, weight, bound = self.impulses(v)
-        gradient = pt.matmul(self.mass_matrix, (v - self.free_velocity)[..., None])[..., 0] \
-            - pt.matmul(impulse[:, None, :], self.jacobian)[:, 0]
-        return gradient, self.hessian(weight[..., None] * self.jacobian), bound
+        inertial, constraint = self.momentum_terms(v, impulse)
+        return inertial - constraint, self.hessian(weight[..., None] * self.jacobian), bound
 
     def newton_step(self, v):
         """The next iterate from v (B, 6 N): a Newton direction and an exact line search along it."""
         gradient, hessian, bound = self.gradient_and_hessian(v)
         direction = -cholesky_solve(hessian, gradient)
-        return v + self.line_search(v, direction, bound)[:, None] * direction
+        return v + self.components.spread(self.line_search(v, direction, bound)) * direction
 
     def implicit_gradient(self, solution):
         """``solution`` (its value unchanged) with the implicit function theorem's gradient.
