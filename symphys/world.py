@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from . import checks, shapes
+from . import checks, pairs, shapes
 from .model import JointType, Model, Shape, SolverOptions, frozen_array
 from .rotations import quat_multiply, quat_to_matrix
 
@@ -95,6 +95,15 @@ def _solver_options(options: dict) -> dict:
     return options
 
 
+def _bit_mask(value, name: str) -> int:
+    """A collision bit mask: an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise checks.ArgumentTypeError(f"{name} must be an integer bit mask, got {checks.describe(value)}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 (a bit mask), got {value!r}")
+    return int(value)
+
+
 def _shape(shape) -> Shape:
     try:
         return Shape(shape)
@@ -159,6 +168,7 @@ class World:
         self._ground: dict | None = None
         self._joints: list[dict] = []
         self._motors: list[dict] = []
+        self._excluded: set = set()  # frozenset({a, b}) body pairs kept from touching
 
     # -- ground ------------------------------------------------------------
     def add_ground(self, friction: float = 1.0, restitution: float = 0.0, height: float = 0.0):
@@ -194,13 +204,19 @@ class World:
                  density: float | None = None, position=(0.0, 0.0, 0.0),
                  orientation=(1.0, 0.0, 0.0, 0.0), velocity=(0.0, 0.0, 0.0),
                  angular_velocity=(0.0, 0.0, 0.0), friction: float = 1.0,
-                 restitution: float = 0.0, name: str | None = None) -> Body:
+                 restitution: float = 0.0, name: str | None = None, fixed: bool = False,
+                 contype: int = 1, conaffinity: int = 1) -> Body:
         """Add a rigid body.
 
         mass (kg) or density (kg/m^3), not both; density 1000 if neither.
         position (m) and orientation (quaternion w, x, y, z, normalized here)
         of the centre of mass; velocity (m/s) and angular_velocity (rad/s,
         world frame); friction coefficient and restitution in [0, 1].
+        fixed=True: a static body (a wall, a table) that never moves; other
+        bodies touch it, the ground does not.  contype, conaffinity:
+        collision bit masks (MuJoCo's): two bodies touch each other if
+        contype_a & conaffinity_b or contype_b & conaffinity_a is nonzero
+        (both 1 by default: every body touches every body it is not joined to).
         """
         shape = _shape(shape)
         size = _size(shape, size)
@@ -218,15 +234,20 @@ class World:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         if any(b["name"] == name for b in self._bodies):
             raise ValueError(f"name: a body named {name!r} already exists")
+        fixed = checks.boolean(fixed, "fixed")
+        velocity = checks.vector(velocity, 3, "velocity")
+        angular_velocity = checks.vector(angular_velocity, 3, "angular_velocity")
+        if fixed and (np.any(velocity != 0) or np.any(angular_velocity != 0)):
+            raise ValueError("velocity, angular_velocity: a fixed body does not move; give it zero velocities")
         self._bodies.append(dict(
             name=name, shape=shape, size=size, mass=mass,
             unit_inertia=unit_inertia,
             position=checks.vector(position, 3, "position"),
             orientation=_unit_quaternion(orientation),
-            velocity=checks.vector(velocity, 3, "velocity"),
-            angular_velocity=checks.vector(angular_velocity, 3, "angular_velocity"),
+            velocity=velocity, angular_velocity=angular_velocity,
             friction=checks.nonnegative(friction, "friction"),
             restitution=checks.nonnegative(restitution, "restitution", 1.0),
+            fixed=fixed, contype=_bit_mask(contype, "contype"), conaffinity=_bit_mask(conaffinity, "conaffinity"),
         ))
         return Body(index=index, name=name, shape=shape, world_id=self.id)
 
@@ -265,6 +286,8 @@ class World:
         b = self._body(child, "child", allow_world=False)
         if a == b:
             raise ValueError("child: a joint cannot connect a body to itself")
+        if self._bodies[b]["fixed"] and (a < 0 or self._bodies[a]["fixed"]):
+            raise ValueError("child: a joint between fixed bodies (or a fixed body and the world) cannot move")
         index = len(self._joints)
         name = f"{joint_type.name.lower()}{index}" if name is None else name
         if not isinstance(name, str) or not name or any(j["name"] == name for j in self._joints):
@@ -331,6 +354,33 @@ class World:
                                  max_speed=checks.positive(max_speed, "max_speed")))
         return Motor(index=index, name=name, joint=joint, world_id=self.id)
 
+    # -- body-body contacts -------------------------------------------------
+    def exclude_contact(self, a, b) -> None:
+        """Keep bodies ``a`` and ``b`` (handles, names or indices) from touching each other."""
+        i, j = self._body(a, "a", allow_world=False), self._body(b, "b", allow_world=False)
+        if i == j:
+            raise ValueError("b: a body cannot be excluded from contact with itself")
+        key = frozenset((i, j))
+        if key in self._joined():
+            raise ValueError(f"b: bodies {self._bodies[i]['name']!r} and {self._bodies[j]['name']!r} are joined by "
+                             "a joint, which already keeps them from touching")
+        self._excluded.add(key)
+
+    def _joined(self) -> set:
+        return {frozenset((j["parent"], j["child"])) for j in self._joints if j["parent"] >= 0}
+
+    def _pair_arrays(self, dtype) -> dict:
+        body_pairs = pairs.candidate_pairs(self._bodies, self._joined(), self._excluded)
+        candidates = pairs.pair_candidates(self._bodies, body_pairs, dtype)
+        pairs.check_row_count(candidates, len(body_pairs))
+        return dict(
+            body_fixed=frozen_array([x["fixed"] for x in self._bodies], bool),
+            pair_round_body=frozen_array(candidates.round_body), pair_round_half=frozen_array(candidates.round_half),
+            pair_round_radius=frozen_array(candidates.round_radius),
+            pair_box_body=frozen_array(candidates.box_body), pair_box_offset=frozen_array(candidates.box_offset),
+            pair_box_half=frozen_array(candidates.box_half), pair_box_radius=frozen_array(candidates.box_radius),
+            pair_box_corner=frozen_array(candidates.box_corner))
+
     # -- build -------------------------------------------------------------
     def build(self) -> Model:
         """Validate and freeze into an immutable Model."""
@@ -340,6 +390,8 @@ class World:
         contact_body, contact_offset, contact_radius = [], [], []
         if self._ground is not None:
             for index, body in enumerate(b):
+                if body["fixed"]:
+                    continue  # a fixed body stands where it was put, ground or not
                 for offset, radius in _contact_candidates(body["shape"], body["size"]):
                     contact_body.append(index)
                     contact_offset.append(offset)
@@ -370,6 +422,7 @@ class World:
             contact_radius=frozen_array(np.array(contact_radius, dtype=dtype).reshape(-1)),
             solver=self.solver,
             **self._joint_arrays(dtype),
+            **self._pair_arrays(dtype),
         )
 
     def _joint_arrays(self, dtype) -> dict:

@@ -47,5 +47,7 @@ def free_motion(model, state: State, kin: Kinematics, params: Params, wrench=Non
         torque = torque - math3d.cross(w, math3d.matvec(inertia, w))
     v_free = v + dt * inv_mass[..., None] * force
     w_free = w + dt * math3d.matvec(inv_inertia, torque)
-    return FreeMotion(mass=mass, inertia=inertia, inv_mass=inv_mass, inv_inertia=inv_inertia,
-                      velocity=pt.concatenate([v_free, w_free], axis=-1))
+    velocity = pt.concatenate([v_free, w_free], axis=-1)
+    if model.fixed_mask.any():  # fixed bodies stay put; rows treat them as the world
+        velocity = velocity * pt.constant((~model.fixed_mask).astype(dtype)[None, :, None])
+    return FreeMotion(mass=mass, inertia=inertia, inv_mass=inv_mass, inv_inertia=inv_inertia, velocity=velocity)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
+
 from ..backend import float_context, pt
 from ..model import Model, Params, State
-from . import contacts, joints, limits, motors
+from . import contacts, joints, limits, motors, pair_contacts
 from .batching import as_tensor, batch_state, graph_params, unbatch_state
 from .forces import FreeMotion, free_motion
 from .integrate import semi_implicit_euler
@@ -44,11 +46,22 @@ class StepData:
 def constraint_rows(model: Model, kin: Kinematics, params: Params, controls=None) -> Rows | None:
     """All rows of a step in one block: contacts, joints, limits, motors (None if there are none)."""
     blocks = [contacts.contact_rows(model, kin, params)] if model.n_contacts else []
+    if model.n_pair_contacts:
+        blocks.append(pair_contacts.pair_contact_rows(model, kin, params))
     frames = joints.FrameCache(model, kin)
-    blocks += joints.equality_rows(model, frames)
-    blocks += limits.limit_rows(model, frames)
-    blocks += motors.motor_rows(model, frames, controls)
+    joint_blocks = joints.equality_rows(model, frames) + limits.limit_rows(model, frames) \
+        + motors.motor_rows(model, frames, controls)
+    blocks += [world_for_fixed(model, block) for block in joint_blocks]
     return concatenate_rows(blocks) if blocks else None
+
+
+def world_for_fixed(model: Model, rows: Rows) -> Rows:
+    """Rows whose fixed bodies' sides are the world (body -1): a joint to a table is a joint to the world."""
+    fixed = model.fixed_mask
+    if not fixed.any():
+        return rows
+    side = lambda body: np.where((body >= 0) & fixed[np.maximum(body, 0)], -1, body)  # noqa: E731
+    return dataclasses.replace(rows, body_a=side(rows.body_a), body_b=side(rows.body_b))
 
 
 def step_data(model: Model, state: State, params: Params, wrench=None, warm_impulse=None,

@@ -1,0 +1,146 @@
+"""Body-body contact rows: a normal and two friction rows per candidate (symphys/pairs.py).
+
+Each candidate's geometry comes from collision.py (one vectorized set of operations per kind:
+round-round, point-box) as a distance, a unit normal from body b to body a and a contact point.
+The rows then follow the ground contacts (contacts.py): while the bodies overlap the normal row
+is Catto's soft spring pushing them apart, a bouncing approach (faster than the restitution
+threshold, restitution max(e_a, e_b) > 0) gets a rigid row of target -e times the approach speed,
+friction rows are bounded by sqrt(mu_a mu_b) times the normal impulse (Box2D's mixing).  Unlike
+the ground's, a pair's rows are also active across a small gap (``contact_margin`` plus the
+distance the bodies approach in one step): a rigid speculative row whose target -gap / dt lets
+the gap close within the step and no further, so fast bodies cannot pass through each other.
+A fixed body's side of a row is the world (body -1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import math3d
+from ..backend import pt
+from . import collision
+from .gather import gather, scatter_add
+from .rows import OPEN_BOUND, Rows, soft_coefficients
+
+Z_AXIS = np.array([0.0, 0.0, 1.0])
+
+
+def pair_geometry(model, kin):
+    """(body_a (C,), body_b (C,), distance (B, C), normal (B, C, 3), point (B, C, 3)) of every
+    body-body candidate, round-round candidates first."""
+    dtype, n = model.dtype, model.n_bodies
+    parts = []
+
+    def pose(body, offset):  # world position of a body-frame offset, and the body's z axis
+        rotation = gather(kin.rotation, body, n, dtype)
+        centre = gather(kin.position, body, n, dtype) + math3d.matvec(rotation, pt.constant(offset.astype(dtype)))
+        return centre, rotation[..., :, 2], rotation
+
+    if len(model.pair_round_body):
+        body, half, radius = model.pair_round_body, model.pair_round_half, model.pair_round_radius
+        zero = np.zeros((len(body), 3))
+        centre_a, axis_a, _ = pose(body[:, 0], zero)
+        centre_b, axis_b, _ = pose(body[:, 1], zero)
+        const = lambda x: pt.constant(np.ascontiguousarray(x).astype(dtype))  # noqa: E731
+        geometry = collision.round_round(centre_a, axis_a, const(half[:, 0]), const(radius[:, 0]),
+                                         centre_b, axis_b, const(half[:, 1]), const(radius[:, 1]))
+        parts.append((body[:, 0], body[:, 1], *geometry))
+    if len(model.pair_box_body):
+        body = model.pair_box_body
+        centre, axis, _ = pose(body[:, 0], model.pair_box_offset)
+        box_centre, _, box_rotation = pose(body[:, 1], np.zeros((len(body), 3)))
+        half_extents = pt.constant(model.body_size[body[:, 1]].astype(dtype))
+        point = collision.segment_box_point(centre, axis, pt.constant(model.pair_box_half.astype(dtype)), box_centre,
+                                            box_rotation, half_extents)
+        radius = pt.constant(model.pair_box_radius.astype(dtype))
+        corner = model.pair_box_corner
+        if corner.all() or not corner.any():
+            towards = gather(kin.position, body[:, 0], n, dtype) if corner.all() else None
+            geometry = collision.point_box(point, radius, box_centre, box_rotation, half_extents, towards)
+        else:  # corners choose their face by the bodies' centres, spheres and capsules by depth
+            by_depth = collision.point_box(point, radius, box_centre, box_rotation, half_extents)
+            by_centre = collision.point_box(point, radius, box_centre, box_rotation, half_extents,
+                                            gather(kin.position, body[:, 0], n, dtype))
+            mask = pt.constant(corner)
+            geometry = tuple(pt.switch(mask if k == 0 else mask[:, None], c, d)
+                             for k, (c, d) in enumerate(zip(by_centre, by_depth)))
+        parts.append((body[:, 0], body[:, 1], *geometry))
+    if len(parts) == 1:
+        return parts[0]
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            *(pt.concatenate([p[k] for p in parts], axis=1) for k in (2, 3, 4)))
+
+
+def tangents(normal):
+    """Two unit vectors (B, C, 3) completing the normal to an orthonormal basis: the first is
+    normal x e, e the world axis least aligned with the normal."""
+    dtype = normal.dtype
+    least = pt.argmin(abs(normal), axis=-1)
+    helper = pt.constant(np.eye(3, dtype=dtype))[least]
+    _, first = collision.safe_unit(math3d.cross(normal, helper))
+    return first, math3d.cross(normal, first)
+
+
+def pair_contact_rows(model, kin, params) -> Rows:
+    """Rows of all body-body contact candidates.
+
+    kin: Kinematics of the step; params: normalized Params (per-body arrays (P, n_bodies)).
+    """
+    dtype, n, dt, solver = model.dtype, model.n_bodies, model.dt, model.solver
+    body_a, body_b, distance, normal, point = pair_geometry(model, kin)
+    n_c = len(body_a)
+    fixed = model.fixed_mask
+    # A fixed body is the world to the solvers: its side of the rows is body -1.
+    side_a, side_b = np.where(fixed[body_a], -1, body_a), np.where(fixed[body_b], -1, body_b)
+    lever_a = point - gather(kin.position, body_a, n, dtype)
+    lever_b = point - gather(kin.position, body_b, n, dtype)
+    first, second = tangents(normal)
+
+    def jacobian(direction, lever, sign):
+        return sign * pt.concatenate([direction, math3d.cross(lever, direction)], axis=-1)
+
+    jac_a = pt.concatenate([jacobian(d, lever_a, 1.0) for d in (normal, first, second)], axis=1)
+    jac_b = pt.concatenate([jacobian(d, lever_b, -1.0) for d in (normal, first, second)], axis=1)
+
+    def point_velocity(side, lever):  # (B, C, 3) start-of-step velocity of the contact point on one body
+        velocity = gather(kin.velocity0, side, n, dtype) + math3d.cross(gather(kin.angular_velocity0, side, n, dtype),
+                                                                        lever)
+        return velocity
+
+    approach = math3d.dot(point_velocity(side_a, lever_a) - point_velocity(side_b, lever_b), normal)  # < 0: closing
+    closing = pt.maximum(-approach, 0.0)
+    active = pt.lt(distance, solver.contact_margin + dt * closing)
+    active_f = pt.cast(active, dtype)
+    touching = pt.le(distance, 0.0)
+    bias_rate, soft_mass, soft_impulse = soft_coefficients(solver.contact_frequency, solver.contact_damping_ratio, dt)
+    push_out = pt.minimum(-bias_rate * distance, solver.max_push_velocity)
+
+    def per_candidate(x, side):  # (P, n_bodies) -> (P, C)
+        return gather(x, side, n, dtype)
+
+    restitution = pt.maximum(per_candidate(params.body_restitution, body_a),
+                             per_candidate(params.body_restitution, body_b))
+    # Bounce only when the gap closes within this step: a farther pair is held by its speculative row.
+    bounce = pt.and_(pt.and_(pt.lt(approach, -solver.restitution_threshold), pt.gt(restitution, 0.0)),
+                     pt.lt(distance + dt * approach, 0.0))
+    target_n = pt.switch(bounce, -restitution * approach, pt.switch(touching, push_out, -distance / dt))
+    rigid = pt.or_(bounce, pt.invert(touching))
+    ones, zeros = pt.ones_like(distance), pt.zeros_like(distance)
+    mass_scale_n = pt.switch(rigid, 1.0, soft_mass) * ones
+    impulse_scale_n = pt.switch(rigid, 0.0, soft_impulse) * ones
+    mu = pt.sqrt(per_candidate(params.body_friction, body_a) * per_candidate(params.body_friction, body_b))
+    count = scatter_add(active_f, side_a, n, dtype) + scatter_add(active_f, side_b, n, dtype)
+    return Rows(
+        body_a=np.tile(side_a, 3),
+        body_b=np.tile(side_b, 3),
+        normal_row=np.tile(np.arange(n_c), 3),
+        jacobian_a=jac_a,
+        jacobian_b=jac_b,
+        target=pt.concatenate([target_n, zeros, zeros], axis=1),
+        mass_scale=pt.concatenate([mass_scale_n, ones, ones], axis=1),
+        impulse_scale=pt.concatenate([impulse_scale_n, zeros, zeros], axis=1),
+        lower=pt.concatenate([zeros, zeros, zeros], axis=1),
+        upper=pt.concatenate([OPEN_BOUND * active_f, zeros, zeros], axis=1),
+        friction=pt.concatenate([pt.zeros_like(mu), mu, mu], axis=1),
+        contact_count=count,
+    )
