@@ -14,13 +14,16 @@ normal +z, parallel segments their overlap's midpoint, ties at the box's surface
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import math3d
-from ..backend import pt
+from ..backend import pt, stop_gradient
 from .rows import project
 
 TINY_SQUARED = 1e-18  # m^2: closer points than 1e-9 m count as coincident (their normal is +z)
 PARALLEL = 1e-9  # 1 - cos^2 of the angle between two segment axes below which they are parallel
-SEEK_ITERATIONS = 2  # alternating projections between a capsule's axis and a box (see segment_box_point)
+SEEK_SAMPLES = 9  # points of a capsule's axis tried against a box (see segment_box_point)
+SEEK_BISECTIONS = 8  # bisections after them: 1/2048 of the axis
 
 
 def safe_unit(vector, fallback=(0.0, 0.0, 1.0)):
@@ -73,20 +76,47 @@ def clamp_to_box(local, half_extents):
     return project(local, -half_extents, half_extents)
 
 
-def segment_box_point(centre, axis, half, box_centre, box_rotation, half_extents):
-    """A point of the segment centre +- s axis (|s| <= half) near the box: alternating projections
-    (segment -> box -> segment), started from the segment's point nearest the box's centre.
+def box_signed_distance(local, half_extents):
+    """(signed distance (...), its gradient (..., 3)) of box-frame points to the box |x_i| <= half_extents_i:
+    Euclidean outside, minus the depth below the nearest face inside (a convex function of the point)."""
+    nearest = clamp_to_box(local, half_extents)
+    gap, outward = safe_unit(local - nearest)
+    depth = half_extents - abs(local)
+    d0, d1, d2 = depth[..., 0], depth[..., 1], depth[..., 2]
+    pick0 = pt.and_(pt.le(d0, d1), pt.le(d0, d2))
+    pick1 = pt.and_(pt.invert(pick0), pt.le(d1, d2))
+    pick = pt.stack([pick0, pick1, pt.invert(pt.or_(pick0, pick1))], axis=-1)
+    face = pt.cast(pick, local.dtype) * pt.switch(pt.ge(local, 0.0), 1.0, -1.0)
+    inside = pt.le(gap, 0.0)
+    return pt.switch(inside, -pt.min(depth, axis=-1), gap), pt.switch(inside[..., None], face, outward)
 
-    Exact for a point (half = 0) and for a segment whose nearest point projects inside a face; near
-    an edge it approaches the exact closest point by SEEK_ITERATIONS projections (convex sets).
+
+def segment_box_point(centre, axis, half, box_centre, box_rotation, half_extents):
+    """The point of the segment centre +- s axis (|s| <= half) deepest in, or nearest to, the box.
+
+    The box's signed distance is convex along the segment: the best of SEEK_SAMPLES evenly spaced
+    points brackets its minimum, which SEEK_BISECTIONS bisections on the sign of its slope narrow
+    to 1/(SEEK_SAMPLES - 1) / 2^SEEK_BISECTIONS of the segment (within 0.2 mm on random capsules up to
+    0.8 m near a box, tests/test_collision.py).  The parameter found carries no gradient: at the
+    minimum the distance does not change with it (envelope theorem).
     """
-    local_centre = math3d.matvec(box_rotation.swapaxes(-1, -2), centre - box_centre)
-    local_axis = math3d.matvec(box_rotation.swapaxes(-1, -2), axis)
-    s = project(-math3d.dot(local_axis, local_centre), -half, half)
-    for _ in range(SEEK_ITERATIONS):
-        on_box = clamp_to_box(local_centre + s[..., None] * local_axis, half_extents)
-        s = project(math3d.dot(local_axis, on_box - local_centre), -half, half)
-    return centre + s[..., None] * axis
+    rotation_t = box_rotation.swapaxes(-1, -2)
+    local_centre = math3d.matvec(rotation_t, centre - box_centre)
+    local_axis = math3d.matvec(rotation_t, axis)
+    grid = np.linspace(-1.0, 1.0, SEEK_SAMPLES)
+    params = half[..., None] * grid  # (..., M)
+    distance, _ = box_signed_distance(local_centre[..., None, :] + params[..., None] * local_axis[..., None, :],
+                                      half_extents[..., None, :])
+    best = pt.eq(pt.arange(SEEK_SAMPLES), pt.argmin(distance, axis=-1)[..., None])
+    start = pt.sum(pt.switch(best, params, 0.0), axis=-1)
+    spacing = half * (2.0 / (SEEK_SAMPLES - 1))
+    low, high = pt.maximum(start - spacing, -half), pt.minimum(start + spacing, half)
+    for _ in range(SEEK_BISECTIONS):
+        middle = 0.5 * (low + high)
+        _, slope = box_signed_distance(local_centre + middle[..., None] * local_axis, half_extents)
+        rising = pt.gt(math3d.dot(slope, local_axis), 0.0)
+        low, high = pt.switch(rising, low, middle), pt.switch(rising, middle, high)
+    return centre + stop_gradient(0.5 * (low + high))[..., None] * axis
 
 
 def point_box(point, radius, box_centre, box_rotation, half_extents, towards=None):
@@ -140,4 +170,4 @@ def point_box(point, radius, box_centre, box_rotation, half_extents, towards=Non
     return distance, normal, contact
 
 
-__all__ = ["round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box"]
+__all__ = ["round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box", "box_signed_distance"]
