@@ -129,9 +129,10 @@ def point_box(point, radius, box_centre, box_rotation, half_extents, towards=Non
     With ``towards`` (..., 3), the centre of the body that carries the point (box corners, radius 0):
     the normal is that of the face the body's centre lies furthest beyond, and the distance is the
     point's height above that face's plane plus how far the point lies beside the face (outside its
-    edges), continuous as a corner slides off an edge.  A corner of a box resting on an equal box sits exactly on the lower box's
-    edge, as near its top face as its side faces: the exact nearest point would flip the normal
-    sideways whenever the corner slides a micrometre out, and the stack would rock.
+    edges), continuous as a corner slides off an edge.  A corner of a box resting on an equal box
+    sits exactly on the lower box's edge, as near its top face as its side faces: the exact nearest
+    point would flip the normal sideways whenever the corner slides a micrometre out, and the stack
+    would rock.
     """
     rotation_t = box_rotation.swapaxes(-1, -2)
     local = math3d.matvec(rotation_t, point - box_centre)
@@ -170,4 +171,5 @@ def point_box(point, radius, box_centre, box_rotation, half_extents, towards=Non
     return distance, normal, contact
 
 
-__all__ = ["round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box", "box_signed_distance"]
+__all__ = ["round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box",
+           "box_signed_distance"]
