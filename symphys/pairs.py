@@ -49,6 +49,16 @@ class PairCandidates:
         return len(self.round_body) + len(self.box_body)
 
 
+def bounding_radius(body: dict) -> float:
+    """Radius (m) of the smallest sphere about a body's centre that holds its shape."""
+    size = body["size"]
+    if body["shape"] == Shape.SPHERE:
+        return float(size[0])
+    if body["shape"] == Shape.CAPSULE:
+        return float(size[0] + size[1])
+    return float(np.linalg.norm(size))
+
+
 def collides(contype_a: int, conaffinity_a: int, contype_b: int, conaffinity_b: int) -> bool:
     """MuJoCo's filter: a pair may collide if one's contype shares a bit with the other's conaffinity."""
     return bool((contype_a & conaffinity_b) or (contype_b & conaffinity_a))
@@ -126,4 +136,4 @@ def check_row_count(candidates: PairCandidates, n_pairs: int) -> None:
             "keeps a body out of body contacts)")
 
 
-__all__ = ["PairCandidates", "candidate_pairs", "pair_candidates", "check_row_count", "collides", "MAX_PAIR_ROWS"]
+__all__ = ["PairCandidates", "candidate_pairs", "pair_candidates", "check_row_count", "collides", "bounding_radius", "MAX_PAIR_ROWS"]

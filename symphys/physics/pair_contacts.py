@@ -4,7 +4,8 @@ Each candidate's geometry comes from collision.py (one vectorized set of operati
 round-round, point-box) as a distance, a unit normal from body b to body a and a contact point.
 The rows then follow the ground contacts (contacts.py): while the bodies overlap the normal row
 is Catto's soft spring pushing them apart, a bouncing approach (faster than the restitution
-threshold, restitution max(e_a, e_b) > 0) gets a rigid row of target -e times the approach speed,
+threshold, restitution max(e_a, e_b) > 0) gets a rigid row of target -e times the approach speed
+(0 for a fast approach that does not bounce),
 friction rows are bounded by sqrt(mu_a mu_b) times the normal impulse (Box2D's mixing).  Unlike
 the ground's, a pair's rows are also active across a small gap (``contact_margin`` plus the
 distance the bodies approach in one step): a rigid speculative row whose target -gap / dt lets
@@ -123,8 +124,13 @@ def pair_contact_rows(model, kin, params) -> Rows:
     # Bounce only when the gap closes within this step: a farther pair is held by its speculative row.
     bounce = pt.and_(pt.and_(pt.lt(approach, -solver.restitution_threshold), pt.gt(restitution, 0.0)),
                      pt.lt(distance + dt * approach, 0.0))
-    target_n = pt.switch(bounce, -restitution * approach, pt.switch(touching, push_out, -distance / dt))
-    rigid = pt.or_(bounce, pt.invert(touching))
+    # An impact that does not bounce (a plastic hit, or the step after a speculative row closed a gap at
+    # speed) stops the approach exactly: the soft spring would let the bodies sink in and push them
+    # apart again, a bounce of up to max_push_velocity.
+    impact = pt.and_(pt.and_(touching, pt.lt(approach, -solver.restitution_threshold)), pt.invert(bounce))
+    target_n = pt.switch(bounce, -restitution * approach,
+                         pt.switch(touching, pt.switch(impact, 0.0, push_out), -distance / dt))
+    rigid = pt.or_(pt.or_(bounce, impact), pt.invert(touching))
     ones, zeros = pt.ones_like(distance), pt.zeros_like(distance)
     mass_scale_n = pt.switch(rigid, 1.0, soft_mass) * ones
     impulse_scale_n = pt.switch(rigid, 0.0, soft_impulse) * ones
