@@ -23,7 +23,10 @@ from . import collision
 from .gather import gather, scatter_add
 from .rows import OPEN_BOUND, Rows, soft_coefficients
 
-Z_AXIS = np.array([0.0, 0.0, 1.0])
+# m: a gap this small counts as touching (the soft row).  A speculative row sets a body down exactly
+# on a surface, a gap of +-1e-17 m by round-off; the rigid speculative row would then hold it there
+# or not by chance, where the soft row lets it sink to the resting depth it has on the ground.
+TOUCH_SLOP = 1e-6
 
 
 def pair_geometry(model, kin):
@@ -112,7 +115,7 @@ def pair_contact_rows(model, kin, params) -> Rows:
     closing = pt.maximum(-approach, 0.0)
     active = pt.lt(distance, solver.contact_margin + dt * closing)
     active_f = pt.cast(active, dtype)
-    touching = pt.le(distance, 0.0)
+    touching = pt.le(distance, TOUCH_SLOP)
     bias_rate, soft_mass, soft_impulse = soft_coefficients(solver.contact_frequency, solver.contact_damping_ratio, dt)
     push_out = pt.minimum(-bias_rate * distance, solver.max_push_velocity)
 
