@@ -136,4 +136,5 @@ def check_row_count(candidates: PairCandidates, n_pairs: int) -> None:
             "keeps a body out of body contacts)")
 
 
-__all__ = ["PairCandidates", "candidate_pairs", "pair_candidates", "check_row_count", "collides", "bounding_radius", "MAX_PAIR_ROWS"]
+__all__ = ["PairCandidates", "candidate_pairs", "pair_candidates", "check_row_count", "collides", "bounding_radius",
+           "MAX_PAIR_ROWS"]

@@ -349,7 +349,7 @@ FOREARM = DATA / "include" / "forearm.xml"
     (mjcf('<body><geom size="-0.1"/></body>'), 1, "positive"),
     (mjcf('<body><geom size="0.1" shape="x"/></body>'), 1, "'shape'"),
     (mjcf('<body><geom size="0.1" class="nope"/></body>'), 1, "unknown default class"),
-    (mjcf('<geom type="box" size="1 1 1"/>'), 1, "static box"),
+    (mjcf('<geom type="box" size="1 1 1" contype="x"/>'), 1, "'contype'.*integer bit mask"),
     (mjcf('<geom type="plane" size="1 1 1" euler="10 0 0"/>'), 1, "face \\+z"),
     (mjcf(f'<body><joint type="slide"/>{GEOM}</body>'), 1, "'slide'"),
     (mjcf(f'<body><joint/><joint/>{GEOM}</body>'), 1, "one joint"),

@@ -145,7 +145,8 @@ def test_pyramid_of_ten_boxes_stands_on_gauss_seidel():
 
 
 @pytest.mark.slow  # Gauss-Seidel, all 45 pairs (2,400 rows): 48 s; Newton, 24 pairs (1,392 rows): 6.4 min
-@pytest.mark.parametrize("method, near_only", [("gauss_seidel", False), pytest.param("newton", True, marks=NEWTON.marks)])
+@pytest.mark.parametrize("method, near_only",
+                         [("gauss_seidel", False), pytest.param("newton", True, marks=NEWTON.marks)])
 def test_pyramid_of_ten_boxes_stands_for_ten_seconds(method, near_only):
     """Measured: drift 0.04 mm (Gauss-Seidel), 0.14 mm (Newton); Jacobi collapses (924 mm)."""
     model = pyramid(method, near_only=near_only)
@@ -284,3 +285,73 @@ def test_too_many_candidate_rows_suggest_exclusions_and_groups():
                                          r"of 30000 .*exclude_contact\(a, b\).*contype/conaffinity"):
         spheres(142).build()
     assert spheres(142, contype=0, conaffinity=0).build().n_pair_contacts == 0
+
+
+# -- MuJoCo ---------------------------------------------------------------------------------------
+ATOL_MUJOCO_REST = 1e-3  # m, issue acceptance
+SPHERE_ON_TABLE = """
+<mujoco>
+  <option timestep="0.005"/>
+  <worldbody>
+    <geom name="table" type="box" size="0.5 0.4 0.2" pos="0 0 0.2" euler="0 0 20"/>
+    <body name="ball" pos="0.1 0.05 0.8">
+      <freejoint/>
+      <geom type="sphere" size="0.1" mass="1"/>
+    </body>
+  </worldbody>
+</mujoco>"""
+
+
+def test_sphere_falling_on_a_fixed_box_rests_at_mujocos_height():
+    """The same MJCF in both engines: a 1 kg sphere dropped 0.3 m onto a static box geom of the
+    worldbody (a fixed body in symphys) rests at the same height within 1 mm after 2 s."""
+    mujoco = pytest.importorskip("mujoco")
+    m = mujoco.MjModel.from_xml_string(SPHERE_ON_TABLE)
+    d = mujoco.MjData(m)
+    steps = 400
+    for _ in range(steps):
+        mujoco.mj_step(m, d)
+    model = sp.load_mjcf(SPHERE_ON_TABLE).build()
+    assert model.fixed_mask.tolist() == [True, False]
+    traj = sp.simulate(model, steps=steps)
+    np.testing.assert_allclose(traj.position[-1, 1], d.qpos[:3], atol=ATOL_MUJOCO_REST)
+    assert abs(traj.position[-1, 1, 2] - 0.5) < 1e-3  # on the table top (z = 0.4) plus the radius
+
+
+ATOL_MUJOCO_LANDING = 0.02  # m, issue acceptance; measured 0.7 mm
+CAPSULE_ON_RAMP = """
+<mujoco>
+  <option timestep="0.005"/>
+  <worldbody>
+    <geom type="plane" size="0 0 0.05"/>
+    <geom name="ramp" type="box" size="0.6 0.3 0.05" pos="0 0 0.5" euler="0 15 0"/>
+    <body name="log" pos="-0.4 0 0.73">
+      <freejoint/>
+      <geom type="capsule" size="0.05 0.15" euler="90 0 0" mass="1"/>
+    </body>
+  </worldbody>
+</mujoco>"""
+
+
+def test_capsule_rolling_off_a_ramp_lands_where_mujoco_lands():
+    """A capsule rolls down a static box tilted 15 degrees, off its edge and onto the ground: the
+    landing point (the first step its centre is within 3 mm of its resting height) agrees with
+    MuJoCo's within 2 cm, at the same step."""
+    mujoco = pytest.importorskip("mujoco")
+    m = mujoco.MjModel.from_xml_string(CAPSULE_ON_RAMP)
+    d = mujoco.MjData(m)
+    steps = 280
+    reference = []
+    for _ in range(steps):
+        mujoco.mj_step(m, d)
+        reference.append(d.qpos[:3].copy())
+    ours = sp.simulate(sp.load_mjcf(CAPSULE_ON_RAMP).build(), steps=steps).position[1:, 1]
+
+    def landing(position):
+        step = int(np.argmax(position[:, 2] < 0.05 + 0.003))
+        assert step > 0, "it lands"
+        return step, position[step]
+
+    (step_mj, at_mj), (step, at) = landing(np.array(reference)), landing(ours)
+    assert abs(step - step_mj) <= 1
+    np.testing.assert_allclose(at, at_mj, atol=ATOL_MUJOCO_LANDING)

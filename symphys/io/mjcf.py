@@ -14,7 +14,13 @@ its line:
 - ``<include file>`` splices in the children of another file's ``<mujoco>``
   root, anywhere (paths as MuJoCo: from the main file's directory, then
   the including file's); errors name the included file and its line.
-- A ``plane`` geom of the worldbody -> ``add_ground`` (facing +z, one at most).
+- A ``plane`` geom of the worldbody -> ``add_ground`` (facing +z, one at most);
+  a sphere, box or capsule geom of the worldbody -> a fixed body (a wall, a
+  table: ``add_<kind>(fixed=True)``, named after the geom).
+- Body-body contacts: a geom's ``contype``/``conaffinity`` -> its body's
+  collision bit masks (the same filter as MuJoCo's); ``<contact><exclude
+  body1 body2>`` -> ``exclude_contact``.  Bodies joined by a joint never
+  touch (MuJoCo: parent and child).
 - A body with one geom -> one body: sphere, box or capsule (``fromto`` for
   capsules) posed at body frame * geom pose (``pos`` with ``quat``,
   ``euler``, ``axisangle``, ``xyaxes`` or ``zaxis``; ``<frame>`` elements
@@ -170,8 +176,8 @@ class _Reader:
             self.numerics.read(node)
         for node in self.root.find("contact"):
             for pair in node.find("pair"):
-                self.report.approximate(pair, "explicit contact pairs are ignored (symphys collides bodies with "
-                                              "the ground only)")
+                self.report.approximate(pair, "explicit contact pairs are ignored (symphys collides every pair of "
+                                              "bodies that contype/conaffinity allow)")
         dt, gravity = 0.002, np.array([0.0, 0.0, -9.81])  # MuJoCo's defaults
         for node in self.root.find("option"):
             dt, gravity = self.read_option(node, dt, gravity)
@@ -183,11 +189,27 @@ class _Reader:
             raise worldbodies[1].error("only one <worldbody> is allowed")
         for node in worldbodies:
             self.bodies.read_worldbody(node, world)
+        for node in self.root.find("contact"):
+            for exclude in node.find("exclude"):
+                self.read_exclude(exclude, world)
         for node in self.root.find("actuator"):
             for actuator in node.children:
                 self.actuators.read_actuator(actuator, world)
         self.numerics.check_names(self.actuators.servos)
         return world
+
+    def read_exclude(self, node: Node, world: World):
+        """``<exclude body1 body2>``: the two named bodies never touch."""
+        check_attributes(node, {"body1", "body2", "name"})
+        for name in ("body1", "body2"):
+            if name not in node.attrib:
+                raise node.error("missing", name)
+        with self.report.at(node):
+            try:
+                world.exclude_contact(node.attrib["body1"], node.attrib["body2"])
+            except ValueError as error:
+                if "joined by a joint" not in str(error):  # MuJoCo accepts a redundant exclude
+                    raise
 
     def read_option(self, node: Node, dt: float, gravity: np.ndarray):
         """(time step in s, gravity in m/s^2) after an ``<option>`` element."""

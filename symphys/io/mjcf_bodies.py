@@ -41,8 +41,8 @@ class BodyReader:
                 attrib = self.defaults.attributes(child, childclass)
                 kind = attrib.get("type", "sphere")
                 if kind != "plane":
-                    raise child.error(f"static {kind} geoms are not supported by symphys (it collides bodies "
-                                      "with one ground plane only); put the geom in a <body>", "type")
+                    self.read_static_geom(child, offset, childclass, world)
+                    continue
                 if ground is not None:
                     raise child.error(f"only one ground plane is supported (the first is on line {ground.line})")
                 ground = child
@@ -51,6 +51,13 @@ class BodyReader:
                 self.read_body(child, world, offset, None, childclass)
             elif child.tag not in NON_PHYSICAL:
                 raise child.error("not supported in <worldbody> by symphys")
+
+    def read_static_geom(self, node: Node, offset: Frame, childclass, world: World):
+        """A sphere, box or capsule of the worldbody: a fixed body (a wall, a table)."""
+        geom = self.geoms.read_geom(node, offset, childclass, Frame())
+        with self.report.at(node):
+            getattr(world, f"add_{geom.kind}")(name=node.attrib.get("name"), position=geom.world.position,
+                                               orientation=geom.world.orientation, fixed=True, **geom.args)
 
     def contents(self, node: Node, childclass, offset: Frame | None = None):
         """(child, its container's pose in ``node``'s frame, childclass) of a body or

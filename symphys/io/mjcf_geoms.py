@@ -101,6 +101,12 @@ class GeomReader:
             raise node.error(f"sizes must be positive, got {size[:needed].tolist()}", "size")
         friction = numbers(node, "friction", attrib, (1, 2, 3))
         args = dict(friction=1.0 if friction is None else float(friction[0]))
+        for name in ("contype", "conaffinity"):  # body-body collision bit masks, as MuJoCo's
+            if name in attrib:
+                try:
+                    args[name] = int(attrib[name])
+                except ValueError:
+                    raise node.error(f"must be an integer bit mask, got {attrib[name]!r}", name) from None
         if kind == "sphere":
             args.update(radius=size[0])
         elif kind == "box":
