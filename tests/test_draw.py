@@ -31,6 +31,7 @@ def test_graph_command_prints_counts_and_writes_svg(tmp_path, capsys):
     printed = capsys.readouterr().out
     total = sp.graph_stats(graph.step_parts(graph.sphere_and_box_model()).outputs)["total"]
     assert f"one step: {total} nodes" in printed and "solver sweeps" in printed
+    assert "3 for 1 body-body contact candidates" in printed  # the ball and the box
     assert out.read_text().startswith("<svg")
     assert cli.main(["graph", "--out", str(tmp_path / "grad.svg"), "--grad", "--steps", "3",
                      "--engine", "python"]) == 0

@@ -5,6 +5,7 @@ import pytest
 from conftest import NEWTON, G
 
 import symphys as sp
+from symphys.inspect import report
 
 RTOL_EXIT = 1e-9  # exit velocities of a rigid bounce row: float64 round-off
 RTOL_MOMENTUM = 1e-12  # equal and opposite impulses
@@ -223,6 +224,31 @@ def test_candidates_follow_joints_exclusions_groups_and_fixed_bodies():
     assert len(model.pair_round_body) == 0
     assert len(model.pair_box_body) == 1 + 1 + 3 + 3 + 16 + 1 + 3
     assert not np.any(np.all(np.sort(model.pair_box_body, axis=1) == [c.index, d.index], axis=1))
+
+
+def test_mjcf_collision_masks_exclusions_and_static_geoms():
+    """contype/conaffinity as MuJoCo filters geoms, <exclude> removes a pair, a worldbody box is a
+    fixed body; ``symphys graph``'s summary counts the candidate rows."""
+    xml = """
+    <mujoco>
+      <worldbody>
+        <geom name="wall" type="box" size="0.1 1 1" pos="2 0 1"/>
+        <body name="a" pos="0 0 1"><freejoint/><geom size="0.1"/></body>
+        <body name="b" pos="0.5 0 1"><freejoint/><geom size="0.1" contype="2" conaffinity="2"/></body>
+        <body name="c" pos="1 0 1"><freejoint/><geom size="0.1" contype="3" conaffinity="1"/></body>
+        <body name="d" pos="1.5 0 1"><freejoint/><geom type="capsule" size="0.05 0.1"/></body>
+      </worldbody>
+      <contact><exclude body1="a" body2="d"/></contact>
+    </mujoco>"""
+    model = sp.load_mjcf(xml).build()
+    assert model.body_names == ("wall", "a", "b", "c", "d") and model.fixed_mask.tolist() == [True] + [False] * 4
+    # b (2/2) touches c only (c's contype 3 & b's conaffinity 2); a-d excluded.
+    pairs = {tuple(sorted(p)) for p in model.pair_round_body.tolist()}
+    assert pairs == {(1, 3), (2, 3), (3, 4)}
+    assert {tuple(p) for p in model.pair_box_body.tolist()} == {(1, 0), (3, 0), (4, 0)}  # b-wall: masks
+    assert model.n_pair_contacts == 3 + 1 + 1 + 3
+    assert report.row_summary(model) == ("24 constraint rows: 0 for 0 ground-contact candidates, 24 for 8 "
+                                         "body-body contact candidates, 0 for joints, limits and motors")
 
 
 def test_fixed_body_stays_put_and_carries_a_jointed_body():

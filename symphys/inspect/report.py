@@ -21,6 +21,7 @@ def report(model: Model, path: str, gradient: bool = False, steps: int = 10, bac
 
     Returns the graph_stats of the drawn graph.
     """
+    print(row_summary(model))
     if gradient:
         state = symbolic_state(model)
         controls = np.zeros((steps, model.n_motors)) if model.n_motors else None
@@ -50,3 +51,11 @@ def report(model: Model, path: str, gradient: bool = False, steps: int = 10, bac
         graphviz = engine == "graphviz" or (engine == "auto" and is_graphviz_available())
         print(f"drawing ({'graphviz' if graphviz else 'built-in'} layout): {path}")
     return stats
+
+
+def row_summary(model: Model) -> str:
+    """One line: the model's constraint rows, and how many are body-body contact candidates (the
+    rows that grow with the number of body pairs)."""
+    return (f"{model.n_rows} constraint rows: {3 * model.n_contacts} for {model.n_contacts} ground-contact "
+            f"candidates, {3 * model.n_pair_contacts} for {model.n_pair_contacts} body-body contact candidates, "
+            f"{model.n_rows - 3 * (model.n_contacts + model.n_pair_contacts)} for joints, limits and motors")
