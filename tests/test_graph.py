@@ -10,11 +10,12 @@ from symphys.physics.step import step_record
 
 
 def boxes(n, iterations=10):
+    """n boxes and a sphere touching the ground only (tests/test_graph_size.py counts body contacts)."""
     world = sp.World(dt=0.01, iterations=iterations)
     world.add_ground()
     for i in range(n):
-        world.add_box(half_extents=(0.1, 0.1, 0.1), position=(0.5 * i, 0, 0.1))
-    world.add_sphere(radius=0.1, position=(0, 2, 0.1))
+        world.add_box(half_extents=(0.1, 0.1, 0.1), position=(0.5 * i, 0, 0.1), contype=0, conaffinity=0)
+    world.add_sphere(radius=0.1, position=(0, 2, 0.1), contype=0, conaffinity=0)
     return world.build()
 
 

@@ -135,8 +135,10 @@ def stage_nodes(data: StepData, outputs=None) -> dict:
 
 
 def sphere_and_box_model(iterations: int = 10) -> Model:
-    """The small world of notebooks/01 and ``symphys graph``: a sphere and a box on the ground."""
-    world = World(dt=0.01, iterations=iterations)
+    """The small world of notebooks/01 and ``symphys graph``: a sphere and a box on the ground (and
+    one body-body contact candidate between them), solved by projected Jacobi (the one-scan sweeps
+    the notebook walks through; ``auto`` would pick Gauss-Seidel for a model with body contacts)."""
+    world = World(dt=0.01, iterations=iterations, method="jacobi")
     world.add_ground(friction=0.8)
     world.add_sphere(radius=0.1, mass=1.0, position=(0.0, 0.0, 0.5), velocity=(1.0, 0.0, 0.0),
                      restitution=0.5, name="ball")

@@ -57,17 +57,14 @@ def pair_geometry(model, kin):
         point = collision.segment_box_point(centre, axis, pt.constant(model.pair_box_half.astype(dtype)), box_centre,
                                             box_rotation, half_extents)
         radius = pt.constant(model.pair_box_radius.astype(dtype))
-        corner = model.pair_box_corner
-        if corner.all() or not corner.any():
-            towards = gather(kin.position, body[:, 0], n, dtype) if corner.all() else None
-            geometry = collision.point_box(point, radius, box_centre, box_rotation, half_extents, towards)
-        else:  # corners choose their face by the bodies' centres, spheres and capsules by depth
-            by_depth = collision.point_box(point, radius, box_centre, box_rotation, half_extents)
-            by_centre = collision.point_box(point, radius, box_centre, box_rotation, half_extents,
-                                            gather(kin.position, body[:, 0], n, dtype))
-            mask = pt.constant(corner)
-            geometry = tuple(pt.switch(mask if k == 0 else mask[:, None], c, d)
-                             for k, (c, d) in enumerate(zip(by_centre, by_depth)))
+        # Corners choose their face by the bodies' centres, spheres and capsules by depth.  Both are
+        # computed for every candidate, so that the graph is the same whichever shapes a model has.
+        by_depth = collision.point_box(point, radius, box_centre, box_rotation, half_extents)
+        by_centre = collision.point_box(point, radius, box_centre, box_rotation, half_extents,
+                                        gather(kin.position, body[:, 0], n, dtype))
+        mask = pt.constant(model.pair_box_corner)
+        geometry = tuple(pt.switch(mask if k == 0 else mask[:, None], c, d)
+                         for k, (c, d) in enumerate(zip(by_centre, by_depth)))
         parts.append((body[:, 0], body[:, 1], *geometry))
     if len(parts) == 1:
         return parts[0]
