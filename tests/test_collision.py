@@ -112,7 +112,7 @@ def test_sphere_against_box_inside_and_outside(rng):
     np.testing.assert_allclose(distance, box_distance(local, half) - radius, atol=ATOL_DISTANCE)
     outside = np.any(np.abs(local) > half, axis=1)
     nearest = np.clip(local, -half, half) @ rotation.T + box_centre
-    np.testing.assert_allclose(normal[outside], unit(point - nearest)[outside], atol=1e-9)
+    np.testing.assert_allclose(normal[outside], unit((point - nearest)[outside]), atol=1e-9)
     inside_normal = normal[~outside] @ rotation  # box frame: a face normal
     assert np.allclose(np.sort(np.abs(inside_normal), axis=1), [0, 0, 1])
     # The sphere's deepest point moved out along the normal by -distance touches the box.

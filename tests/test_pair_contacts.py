@@ -87,7 +87,7 @@ def test_newtons_cradle_with_touching_spheres():
 
 
 # -- resting contact ----------------------------------------------------------------------------
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", ["gauss_seidel", NEWTON])  # Jacobi passes too (19 s more)
 def test_resting_depths_on_spheres_and_on_a_fixed_box(method):
     """A 0.5 kg sphere on a 2 kg sphere on the ground rests at the soft rows' closed-form depths
     (each row a spring m_eff omega^2: ground delta_1 = (m_1 + m_2) g / (m_1 omega^2), between the
@@ -154,12 +154,16 @@ def test_pyramid_of_ten_boxes_stands_for_ten_seconds(method, near_only):
     assert_stack_stands(sp.simulate(model, steps=1000), 100)
 
 
+def test_auto_solves_body_contacts_by_gauss_seidel():
+    assert pyramid("auto", rows=(1, 1)).solver_method == "gauss_seidel"
+    assert pyramid("auto", rows=(1,)).solver_method == "jacobi"  # one box: no body contacts
+
+
+@pytest.mark.slow  # 17 s
 def test_box_stack_on_jacobi_does_not_settle():
     """Why ``auto`` picks Gauss-Seidel for models with body contacts: with 10 sweeps, Jacobi's
     simultaneous updates leave a box on a box bouncing (measured 0.1 m/s after 3 s)."""
-    model = pyramid("auto", rows=(1, 1))
-    assert model.solver_method == "gauss_seidel"
-    jacobi = sp.simulate(model.with_solver(method="jacobi"), steps=300)
+    jacobi = sp.simulate(pyramid("jacobi", rows=(1, 1)), steps=300)
     assert np.abs(jacobi.velocity[-1]).max() > 0.01
 
 

@@ -96,19 +96,16 @@ def pair_contact_rows(model, kin, params) -> Rows:
     lever_a = point - gather(kin.position, body_a, n, dtype)
     lever_b = point - gather(kin.position, body_b, n, dtype)
     first, second = tangents(normal)
-
-    def jacobian(direction, lever, sign):
-        return sign * pt.concatenate([direction, math3d.cross(lever, direction)], axis=-1)
-
-    jac_a = pt.concatenate([jacobian(d, lever_a, 1.0) for d in (normal, first, second)], axis=1)
-    jac_b = pt.concatenate([jacobian(d, lever_b, -1.0) for d in (normal, first, second)], axis=1)
-
-    def point_velocity(side, lever):  # (B, C, 3) start-of-step velocity of the contact point on one body
-        velocity = gather(kin.velocity0, side, n, dtype) + math3d.cross(gather(kin.angular_velocity0, side, n, dtype),
-                                                                        lever)
-        return velocity
-
-    approach = math3d.dot(point_velocity(side_a, lever_a) - point_velocity(side_b, lever_b), normal)  # < 0: closing
+    # Rows in three blocks (normals, first tangents, second tangents): directions (B, 3 C, 3), and one
+    # cross product per side for their angular parts.
+    directions = pt.concatenate([normal, first, second], axis=1)
+    tile = lambda x: pt.concatenate([x, x, x], axis=1)  # noqa: E731  (B, C, 3) -> (B, 3 C, 3)
+    jac_a = pt.concatenate([directions, math3d.cross(tile(lever_a), directions)], axis=-1)
+    jac_b = -pt.concatenate([directions, math3d.cross(tile(lever_b), directions)], axis=-1)
+    # Normal velocity at the start of the step (< 0: closing): the normal rows' J v0.
+    velocity0 = pt.concatenate([kin.velocity0, kin.angular_velocity0], axis=-1)  # (B, N, 6)
+    approach = pt.sum(jac_a[:, :n_c] * gather(velocity0, side_a, n, dtype)
+                      + jac_b[:, :n_c] * gather(velocity0, side_b, n, dtype), axis=-1)
     closing = pt.maximum(-approach, 0.0)
     active = pt.lt(distance, solver.contact_margin + dt * closing)
     active_f = pt.cast(active, dtype)
@@ -116,11 +113,9 @@ def pair_contact_rows(model, kin, params) -> Rows:
     bias_rate, soft_mass, soft_impulse = soft_coefficients(solver.contact_frequency, solver.contact_damping_ratio, dt)
     push_out = pt.minimum(-bias_rate * distance, solver.max_push_velocity)
 
-    def per_candidate(x, side):  # (P, n_bodies) -> (P, C)
-        return gather(x, side, n, dtype)
-
-    restitution = pt.maximum(per_candidate(params.body_restitution, body_a),
-                             per_candidate(params.body_restitution, body_b))
+    material = pt.stack([params.body_restitution, params.body_friction], axis=-1)  # (P, N, 2)
+    material_a, material_b = gather(material, body_a, n, dtype), gather(material, body_b, n, dtype)
+    restitution = pt.maximum(material_a[..., 0], material_b[..., 0])
     # Bounce only when the gap closes within this step: a farther pair is held by its speculative row.
     bounce = pt.and_(pt.and_(pt.lt(approach, -solver.restitution_threshold), pt.gt(restitution, 0.0)),
                      pt.lt(distance + dt * approach, 0.0))
@@ -134,7 +129,7 @@ def pair_contact_rows(model, kin, params) -> Rows:
     ones, zeros = pt.ones_like(distance), pt.zeros_like(distance)
     mass_scale_n = pt.switch(rigid, 1.0, soft_mass) * ones
     impulse_scale_n = pt.switch(rigid, 0.0, soft_impulse) * ones
-    mu = pt.sqrt(per_candidate(params.body_friction, body_a) * per_candidate(params.body_friction, body_b))
+    mu = pt.sqrt(material_a[..., 1] * material_b[..., 1])
     count = scatter_add(active_f, side_a, n, dtype) + scatter_add(active_f, side_b, n, dtype)
     return Rows(
         body_a=np.tile(side_a, 3),
