@@ -32,14 +32,19 @@ RADIUS = 0.04  # m
 ALONG_X = (np.cos(np.pi / 4), 0.0, np.sin(np.pi / 4), 0.0)  # capsule axis z -> world x
 
 
+# The links do not touch each other (the experiments were tuned without body contacts; the upper arm
+# and the forearm meet at the elbow): contype = conaffinity = 0, as in arm.xml.
+NO_CONTACT = dict(contype=0, conaffinity=0)
+
+
 def build_model(dt: float = DT, **solver) -> sp.Model:
     world = sp.World(dt=dt, gravity=(0, 0, 0), **solver)
-    base = world.add_box(half_extents=(0.1, 0.1, 0.05), mass=8.0, position=(0, 0, 0), name="base")
+    base = world.add_box(half_extents=(0.1, 0.1, 0.05), mass=8.0, position=(0, 0, 0), name="base", **NO_CONTACT)
     upper = world.add_capsule(radius=RADIUS, length=LINK - 2 * RADIUS, mass=10.0,
-                              position=(LINK / 2, 0, 0), orientation=ALONG_X, name="upper_arm")
-    elbow = world.add_sphere(radius=0.06, mass=4.0, position=(LINK, 0, 0), name="elbow")
+                              position=(LINK / 2, 0, 0), orientation=ALONG_X, name="upper_arm", **NO_CONTACT)
+    elbow = world.add_sphere(radius=0.06, mass=4.0, position=(LINK, 0, 0), name="elbow", **NO_CONTACT)
     forearm = world.add_capsule(radius=RADIUS, length=LINK - 2 * RADIUS, mass=10.0,
-                                position=(1.5 * LINK, 0, 0), orientation=ALONG_X, name="forearm")
+                                position=(1.5 * LINK, 0, 0), orientation=ALONG_X, name="forearm", **NO_CONTACT)
     pitch = np.pi / 2
     joints = [world.add_hinge(None, base, anchor=(0, 0, 0), axis=(0, 0, 1), name="base_yaw"),
               world.add_hinge(base, upper, anchor=(0, 0, 0), axis=(0, 1, 0), lower=-pitch,
