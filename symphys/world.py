@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from . import checks, pairs, shapes
-from .model import JointType, Model, Shape, SolverOptions, frozen_array
+from .model import JointType, Model, Shape, SolverOptions, check_newton_supported, frozen_array
 from .rotations import quat_multiply, quat_to_matrix
 
 DEFAULT_DENSITY = 1000.0  # kg/m^3, water; used when neither mass nor density is given
@@ -401,6 +401,8 @@ class World:
         if not self._bodies:
             raise ValueError("bodies: the world has no bodies; add one with add_sphere/add_box/add_capsule")
         b = self._bodies
+        if self.solver.method == "newton":  # its limit first: the body pairs' could fire before it
+            check_newton_supported(len(b))
         contact_body, contact_offset, contact_radius = [], [], []
         if self._ground is not None:
             for index, body in enumerate(b):

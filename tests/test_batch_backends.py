@@ -94,17 +94,19 @@ def test_backends_agree_with_jax(backend):
 
 
 def moving_scene(method, iterations=10):
-    """Bodies that slide, spin, roll and tumble onto the ground (0.5 friction), 10 g to 20 kg."""
+    """Bodies that slide, spin, roll and tumble onto the ground (0.5 friction), 10 g to 20 kg; they do
+    not touch each other (the ball would catch up with the tumbler)."""
     world = sp.World(dt=0.01, method=method, iterations=iterations)
+    apart = dict(contype=0, conaffinity=0)
     world.add_ground(friction=0.5)
     sink = G / (2 * np.pi * world.solver.contact_frequency) ** 2  # resting penetration, m
     world.add_box(half_extents=(0.1, 0.15, 0.05), mass=2.0, position=(0, 0, 0.05 - sink),
-                  velocity=(2.0, 1.0, 0.0), angular_velocity=(0.0, 0.0, 3.0), name="slider")
-    world.add_sphere(radius=0.1, mass=0.01, position=(1, 0, 0.1 - sink), velocity=(3.0, 0, 0), name="ball")
+                  velocity=(2.0, 1.0, 0.0), angular_velocity=(0.0, 0.0, 3.0), name="slider", **apart)
+    world.add_sphere(radius=0.1, mass=0.01, position=(1, 0, 0.1 - sink), velocity=(3.0, 0, 0), name="ball", **apart)
     world.add_box(half_extents=(0.1, 0.1, 0.1), mass=20.0, position=(2, 0, 0.4), velocity=(1.0, 0, 0),
-                  angular_velocity=(2.0, 4.0, 1.0), name="tumbler")
+                  angular_velocity=(2.0, 4.0, 1.0), name="tumbler", **apart)
     world.add_capsule(radius=0.05, length=0.3, mass=0.5, position=(3, 0, 0.3), velocity=(0, 1.5, -1.0),
-                      angular_velocity=(5.0, 0, 0), name="capsule")
+                      angular_velocity=(5.0, 0, 0), name="capsule", **apart)
     return world.build()
 
 

@@ -67,6 +67,9 @@ def rotation_matrices(orientation):
     return np.array([quat_to_matrix(q) for q in flat]).reshape(*orientation.shape[:-1], 3, 3)
 
 
+APART = dict(contype=0, conaffinity=0)  # the chains' links overlap at their joints: no body contacts
+
+
 @pytest.fixture(scope="module")
 def flight():
     """Nine bodies in the air (no ground; gravity (0, 0, -g) in the model, the wrench an input):
@@ -74,18 +77,20 @@ def flight():
     (position, orientation, velocity, angular velocity, masses, wrench) -> trajectory)."""
     world = sp.World(dt=DT, gravity=GRAVITY)
     along_x = (np.cos(np.pi / 4), 0, np.sin(np.pi / 4), 0)
-    links = [world.add_capsule(radius=0.05, length=0.3, mass=1.0, position=(0, 0, 0), orientation=along_x),
-             world.add_box(half_extents=(0.15, 0.04, 0.04), mass=2.0, position=(0.35, 0, 0)),
-             world.add_box(half_extents=(0.1, 0.05, 0.03), mass=0.5, position=(0.6, 0, 0)),
-             world.add_sphere(radius=0.06, mass=0.3, position=(0.76, 0, 0))]
+    links = [world.add_capsule(radius=0.05, length=0.3, mass=1.0, position=(0, 0, 0), orientation=along_x,
+                               **APART),
+             world.add_box(half_extents=(0.15, 0.04, 0.04), mass=2.0, position=(0.35, 0, 0), **APART),
+             world.add_box(half_extents=(0.1, 0.05, 0.03), mass=0.5, position=(0.6, 0, 0), **APART),
+             world.add_sphere(radius=0.06, mass=0.3, position=(0.76, 0, 0), **APART)]
     world.add_ball_joint(links[0], links[1], anchor=(0.2, 0, 0))
     world.add_hinge(links[1], links[2], anchor=(0.5, 0, 0), axis=(0, 1, 1))
     world.add_fixed(links[2], links[3])
-    balls = [world.add_sphere(radius=0.1, mass=1.0, position=(0.2 * i, -2, 0)) for i in range(3)]
+    balls = [world.add_sphere(radius=0.1, mass=1.0, position=(0.2 * i, -2, 0), **APART) for i in range(3)]
     world.add_ball_joint(balls[0], balls[1], anchor=(0.1, -2, 0))
     world.add_hinge(balls[1], balls[2], anchor=(0.3, -2, 0), axis=(1, 1, 0))
-    world.add_box(half_extents=(0.3, 0.2, 0.1), mass=3.0, position=(0, 2, 0))
-    world.add_capsule(radius=0.1, length=0.4, mass=1.5, position=(0, 4, 0), orientation=(0.9, 0.3, 0.1, 0.3))
+    world.add_box(half_extents=(0.3, 0.2, 0.1), mass=3.0, position=(0, 2, 0), **APART)
+    world.add_capsule(radius=0.1, length=0.4, mass=1.5, position=(0, 4, 0), orientation=(0.9, 0.3, 0.1, 0.3),
+                      **APART)
     model = world.build()
     assert model.n_bodies == N_BODIES
     state = sp.symbolic_state(model)

@@ -127,6 +127,10 @@ def pair_contact_rows(model, kin, params) -> Rows:
                          pt.switch(touching, pt.switch(impact, 0.0, push_out), -distance / dt))
     rigid = pt.or_(pt.or_(bounce, impact), pt.invert(touching))
     ones, zeros = pt.ones_like(distance), pt.zeros_like(distance)
+    # Inactive candidates' rows are zero, not just unbounded: a body gone non-finite must not make its
+    # far neighbours' Jacobians NaN (NaN * 0 impulse is NaN), so the report names the body that failed.
+    jac_a, jac_b = (pt.switch(tile(active[..., None]), jac, 0.0) for jac in (jac_a, jac_b))
+    target_n = pt.switch(active, target_n, 0.0)
     mass_scale_n = pt.switch(rigid, 1.0, soft_mass) * ones
     impulse_scale_n = pt.switch(rigid, 0.0, soft_impulse) * ones
     mu = pt.sqrt(material_a[..., 1] * material_b[..., 1])
