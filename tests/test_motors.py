@@ -130,7 +130,8 @@ def test_body_welded_to_the_world_hangs_still_at_the_joint_deflection(welded):
     if model.solver_method == "newton":
         first_step = G * DT * DT * (1 - model.solver.rigid_impedance) / model.solver.rigid_impedance
         assert np.abs(drop[..., 2]).max() <= 1.01 * first_step, np.abs(drop[..., 2]).max(0)
-        assert np.abs(drop[-1, :, 2]).max() <= RTOL_SAG * first_step, drop[-1, :, 2]
+        # Lifted back to the round-off of its height (measured 0 and 1.1e-16 m).
+        assert np.abs(drop[-1, :, 2]).max() <= RTOL_ROUNDOFF * model.init_position[2, 2], drop[-1, :, 2]
         assert np.abs(drop[..., :2]).max() == 0.0
         assert np.abs(trajectory.orientation[:, :, 2] - model.init_orientation[2]).max() == 0.0
         return
