@@ -17,7 +17,7 @@ import numpy as np
 from .. import math3d
 from ..backend import pt
 from .gather import gather, scatter_add
-from .rows import OPEN_BOUND, Rows, soft_coefficients
+from .rows import Rows, contact_block, soft_coefficients
 
 NORMAL = np.array([0.0, 0.0, 1.0])
 TANGENTS = (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
@@ -68,22 +68,8 @@ def contact_rows(model, kin, params) -> Rows:
     mass_scale_n = pt.switch(bounce, 1.0, soft_mass) * pt.ones_like(distance)
     impulse_scale_n = pt.switch(bounce, 0.0, soft_impulse) * pt.ones_like(distance)
 
-    zeros = pt.zeros_like(distance)
-    ones = pt.ones_like(distance)
     mu = pt.sqrt(per_contact(params.body_friction) * params.ground_friction)  # (P, C), Box2D mixing
     count = scatter_add(active_f, body, n_bodies, dtype)
-    return Rows(
-        body_a=np.tile(body, 3),
-        body_b=np.full(3 * n_c, -1),
-        normal_row=np.tile(np.arange(n_c), 3),
-        jacobian_a=pt.concatenate([jac_n, jac_t1, jac_t2], axis=1),
-        jacobian_b=None,
-        target=pt.concatenate([target_n, zeros, zeros], axis=1),
-        mass_scale=pt.concatenate([mass_scale_n, ones, ones], axis=1),
-        impulse_scale=pt.concatenate([impulse_scale_n, zeros, zeros], axis=1),
-        lower=pt.concatenate([zeros, zeros, zeros], axis=1),
-        upper=pt.concatenate([OPEN_BOUND * active_f, zeros, zeros], axis=1),
-        friction=pt.concatenate([pt.zeros_like(mu), mu, mu], axis=1),
-        contact_count=count,
-    )
+    return contact_block(body, np.full(n_c, -1), pt.concatenate([jac_n, jac_t1, jac_t2], axis=1), None,
+                         target_n, mass_scale_n, impulse_scale_n, active_f, mu, count)
 

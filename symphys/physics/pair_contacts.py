@@ -21,7 +21,7 @@ from .. import math3d
 from ..backend import pt
 from . import collision
 from .gather import gather, scatter_add
-from .rows import OPEN_BOUND, Rows, soft_coefficients
+from .rows import Rows, contact_block, soft_coefficients
 
 # m: a gap this small counts as touching (the soft row).  A speculative row sets a body down exactly
 # on a surface, a gap of +-1e-17 m by round-off; the rigid speculative row would then hold it there
@@ -126,7 +126,7 @@ def pair_contact_rows(model, kin, params) -> Rows:
     target_n = pt.switch(bounce, -restitution * approach,
                          pt.switch(touching, pt.switch(impact, 0.0, push_out), -distance / dt))
     rigid = pt.or_(pt.or_(bounce, impact), pt.invert(touching))
-    ones, zeros = pt.ones_like(distance), pt.zeros_like(distance)
+    ones = pt.ones_like(distance)
     # Inactive candidates' rows are zero, not just unbounded: a body gone non-finite must not make its
     # far neighbours' Jacobians NaN (NaN * 0 impulse is NaN), so the report names the body that failed.
     jac_a, jac_b = (pt.switch(tile(active[..., None]), jac, 0.0) for jac in (jac_a, jac_b))
@@ -135,17 +135,5 @@ def pair_contact_rows(model, kin, params) -> Rows:
     impulse_scale_n = pt.switch(rigid, 0.0, soft_impulse) * ones
     mu = pt.sqrt(material_a[..., 1] * material_b[..., 1])
     count = scatter_add(active_f, side_a, n, dtype) + scatter_add(active_f, side_b, n, dtype)
-    return Rows(
-        body_a=np.tile(side_a, 3),
-        body_b=np.tile(side_b, 3),
-        normal_row=np.tile(np.arange(n_c), 3),
-        jacobian_a=jac_a,
-        jacobian_b=jac_b,
-        target=pt.concatenate([target_n, zeros, zeros], axis=1),
-        mass_scale=pt.concatenate([mass_scale_n, ones, ones], axis=1),
-        impulse_scale=pt.concatenate([impulse_scale_n, zeros, zeros], axis=1),
-        lower=pt.concatenate([zeros, zeros, zeros], axis=1),
-        upper=pt.concatenate([OPEN_BOUND * active_f, zeros, zeros], axis=1),
-        friction=pt.concatenate([pt.zeros_like(mu), mu, mu], axis=1),
-        contact_count=count,
-    )
+    return contact_block(side_a, side_b, jac_a, jac_b, target_n, mass_scale_n, impulse_scale_n, active_f, mu,
+                         count)

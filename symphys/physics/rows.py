@@ -115,3 +115,30 @@ def row_block(parent, child, jacobian_a, jacobian_b, target, mass_scale, impulse
                 mass_scale=mass_scale * pt.ones_like(target),
                 impulse_scale=impulse_scale * pt.ones_like(target),
                 lower=lower + zeros, upper=upper + zeros, friction=zeros, contact_count=count)
+
+
+def contact_block(body_a, body_b, jacobian_a, jacobian_b, target_normal, mass_scale_normal,
+                  impulse_scale_normal, active, friction, count) -> Rows:
+    """Rows of C contacts: all normal rows (B, C), then the first and second friction rows.
+
+    body_a, body_b: (C,) bodies (body_b -1 = world); jacobian_a/b: (B, 3C, 6) in that row order
+    (jacobian_b None against the world); target_normal, mass_scale_normal, impulse_scale_normal:
+    the normal rows' (B, C); active: (B, C) 1 where a contact may push; friction: (P, C) the
+    coefficient bounding each friction row by its normal impulse; count: (B, n_bodies).
+    """
+    n_contacts = len(body_a)
+    zeros, ones = pt.zeros_like(target_normal), pt.ones_like(target_normal)
+    return Rows(
+        body_a=np.tile(body_a, 3),
+        body_b=np.tile(body_b, 3),
+        normal_row=np.tile(np.arange(n_contacts), 3),
+        jacobian_a=jacobian_a,
+        jacobian_b=jacobian_b,
+        target=pt.concatenate([target_normal, zeros, zeros], axis=1),
+        mass_scale=pt.concatenate([mass_scale_normal, ones, ones], axis=1),
+        impulse_scale=pt.concatenate([impulse_scale_normal, zeros, zeros], axis=1),
+        lower=pt.concatenate([zeros, zeros, zeros], axis=1),
+        upper=pt.concatenate([OPEN_BOUND * active, zeros, zeros], axis=1),
+        friction=pt.concatenate([pt.zeros_like(friction), friction, friction], axis=1),
+        contact_count=count,
+    )
