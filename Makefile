@@ -1,6 +1,17 @@
 # symphys: `make demo` sets everything up and runs the ball experiment;
 # `make test` runs the test suite, `make notebooks` executes the notebooks.  All create .venv on first use.
-PYTHON ?= python3
+# Python >= 3.12 (PyTensor 3.3 and PyMC 6 need it): the first of python3.12, 3.13, 3.14 on PATH,
+# then pyenv's installed versions (pyenv's shims refuse a version that is not selected), then python3
+# if it is new enough.  `make PYTHON=/path/to/python3.12` overrides the search.
+PYTHON_CANDIDATES := $(foreach v,3.12 3.13 3.14,$(shell command -v python$(v) 2>/dev/null) \
+  $(wildcard $(HOME)/.pyenv/versions/$(v)*/bin/python$(v))) $(shell command -v python3 2>/dev/null)
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; print("$(p)" if sys.version_info >= (3, 12) else "")' 2>/dev/null)))
+endif
+# The Aesara lane stays on Python 3.11: Aesara needs Numba < 0.59, which has no wheels for 3.12.
+ifndef AESARA_PYTHON
+AESARA_PYTHON := $(firstword $(shell command -v python3.11 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3.11) python3)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -23,19 +34,21 @@ export AESARA_FLAGS ?= base_compiledir=$(CURDIR)/.cache/aesara
 .PHONY: venv venv-aesara test-aesara demo test notebooks test-slow fuzz test-all bench bench-core arm-train arm-eval arm-cmaes quadruped-train quadruped-eval view gpu-wheels lint clean
 
 $(STAMP): setup.cfg setup.py
+	@test -n "$(PYTHON)" || { echo "symphys needs Python >= 3.12 (PyTensor 3.3, PyMC 6); none was found on PATH or in ~/.pyenv/versions." >&2; \
+	  echo "Install one (e.g. 'pyenv install 3.12' or your distribution's python3.12 package), or run make PYTHON=/path/to/python3.12." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,pymc]"
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 $(AESARA_STAMP): setup.cfg setup.py .ci/aesara_requirements.py
-	$(PYTHON) -m venv $(AESARA_VENV)
+	$(AESARA_PYTHON) -m venv $(AESARA_VENV)
 	$(AESARA_BIN)/pip install --quiet --upgrade pip
 	$(AESARA_BIN)/python .ci/aesara_requirements.py > $(AESARA_VENV)/requirements.txt
 	$(AESARA_BIN)/pip install --quiet -r $(AESARA_VENV)/requirements.txt
-	$(AESARA_BIN)/pip install --quiet --no-deps -e .
+	$(AESARA_BIN)/pip install --quiet --no-deps --ignore-requires-python -e .
 	touch $(AESARA_STAMP)
 
 venv-aesara: $(AESARA_STAMP)

@@ -290,37 +290,6 @@ def function(inputs, outputs, mode, **kwargs):
     return _lib.function(inputs, outputs, mode=mode, on_unused_input="ignore", **kwargs)
 
 
-def _scan_mode(backend: str):
-    """Mode stored on Scan ops: what their inner graphs are rewritten with."""
-    if backend == "jax":
-        return Mode(linker="cvm", optimizer="fast_compile")
-    return None  # C: "cvm" + fast_run; Numba: fast_run + numba rewrites
-
-
-def retarget_scans(outputs, backend: str):
-    """Copy of ``outputs`` whose Scan ops (nested ones too) carry ``backend``'s mode.
-
-    Graphs are built before a backend is chosen, but each Scan's inner graph
-    is rewritten with the Scan's own mode; under JAX the default full
-    rewrite of every inner graph triples compile time (DESIGN.md).
-    """
-    mode = _scan_mode(backend)
-    replaced = {}
-    for node in toposort(outputs):
-        inputs = [replaced.get(i, i) for i in node.inputs]
-        op = node.op
-        if isinstance(op, Scan) and op.mode is not mode:
-            inner = retarget_scans(op.inner_outputs, backend)
-            op = Scan(op.inner_inputs, inner, op.info, mode=mode,
-                      truncate_gradient=op.truncate_gradient, name=op.name,
-                      allow_gc=op.allow_gc, strict=op.strict)
-        if op is node.op and all(a is b for a, b in zip(inputs, node.inputs)):
-            continue
-        new_node = op.make_node(*inputs)
-        replaced.update(zip(node.outputs, new_node.outputs))
-    return [replaced.get(o, o) for o in outputs]
-
-
 def rewrite_graph(outputs, mode: Mode) -> list:
     """Copies of ``outputs`` after ``mode``'s rewrites, as a compile would apply them (no code)."""
     inputs = [v for v in graph_inputs(outputs) if v.owner is None and not is_constant(v)]
@@ -414,7 +383,7 @@ __all__ = [
     "resolve_backend", "check_supported", "backend_unavailable", "pt", "Mode", "Variable", "Constant", "Scan",
     "config", "configure_jax", "float_context", "scan_name", "make_mode", "scan", "grad", "stop_gradient",
     "zero_grad", "scale_gradient", "function",
-    "constant", "tensor", "graph_inputs", "applys_between", "retarget_scans", "rewrite_graph", "count_nodes",
+    "constant", "tensor", "graph_inputs", "applys_between", "rewrite_graph", "count_nodes",
     "graph_fingerprint", "toposort", "debugprint", "pydotprint", "is_variable", "is_constant",
 ]
 

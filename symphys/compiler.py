@@ -67,7 +67,7 @@ class CompiledFunction:
             self.defaults.append(value)
         self.hidden_inputs = hidden
         float_types = {v.dtype for v in in_leaves + hidden + out_leaves if v.dtype.startswith("float")}
-        # Rewrites, scan retargeting and JAX tracing (at the first call) all
+        # Rewrites and JAX tracing (at the first call) both
         # create literals: give them the graph's float type.
         self.float_type = "float32" if float_types == {"float32"} else "float64"
         if backend == "jax" and self.float_type == "float64" and B.jax_float64_lost():
@@ -77,7 +77,6 @@ class CompiledFunction:
                 "Run float32 and float64 models in separate processes (or the float64 ones first).")
         start = time.perf_counter()
         with B.float_context(self.float_type):
-            out_leaves = B.retarget_scans(out_leaves, backend)
             self.cache_path = cache.entry_path(in_leaves + hidden, out_leaves, backend)
             self.fn = cache.load(self.cache_path)
             self.from_cache = self.fn is not None

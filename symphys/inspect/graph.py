@@ -64,7 +64,7 @@ def rewrite(outputs, backend: str = "jax") -> list:
     The outer graph gets the rewrites a compile would apply; scans' inner
     graphs are rewritten again when a scan is linked, which this skips.
     """
-    outputs = B.retarget_scans(variables_of(outputs), backend)
+    outputs = variables_of(outputs)
     with B.float_context(outputs[0].dtype if outputs[0].dtype in ("float32", "float64") else "float64"):
         return B.rewrite_graph(outputs, B.make_mode(backend))
 
