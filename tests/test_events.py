@@ -28,9 +28,11 @@ BOX_HALF = (0.1, 0.15, 0.05)  # m
 # Measured: switches found by bisection 3e-12 (limit, motor) and 7e-10 (box: its normal impulse is
 # m g dt to that precision) from the closed forms.
 SWITCH_RTOL = 1.5e-9
-# Exact gradient against central differences (step 1e-4 relative; the losses are piecewise linear
-# or nearly, so the step costs no truncation error): measured 7.6e-10 (the box at 0.77 p*), at most
-# 8e-12 elsewhere.
+# Exact gradient against central differences (step 3e-5 relative; the losses are piecewise linear
+# or nearly, so the step costs no truncation error): measured at most 1.3e-11 (JAX 0.12).  A step of
+# 1e-4 reaches across another event at 1.27 p*: at p (1 - 1e-4) the rod ends its last step exactly on
+# its limit (0.3 rad; 0.2999999976 at p), and the difference is 2.1e-6 off.
+CENTRAL_STEP = 3e-5
 CENTRAL_RTOL = 1.5e-9
 # Against one-sided differences over a quarter of the distance to the switch: measured 1.5e-7 at
 # 1e-2 (the curvature of the quaternion step's 2 atan(w dt / 2)), 3e-8 at 1e-6 (round-off).
@@ -156,7 +158,7 @@ def test_exact_gradient_matches_central_differences_away_from_the_switch(events,
     p = switches * factor  # between the box's kinks at k mu g dt (k / N = 0.70, 0.73, 0.77, ...)
     _, _, exact = evaluate(*p)
     for i in range(3):
-        eps = 1e-4 * p[i]
+        eps = CENTRAL_STEP * p[i]
         plus, minus = p.copy(), p.copy()
         plus[i] += eps
         minus[i] -= eps
