@@ -21,7 +21,10 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
     state: numpy or symbolic State, optionally with a leading batch axis.
     params: Params (numpy or symbolic); the model's values if None.
     wrench: optional external [force, torque] per step, shape
-        (steps, [batch,] n_bodies, 6), world frame (N, N m).
+        (steps, [batch,] n_bodies, 6), world frame (N, N m); or a function
+        (state, step) -> (batch, n_bodies, 6) called inside the scan with the
+        batch-first State and the step index: a force field of the state
+        (drag, rolling resistance, springs to fixed points).
     controls: optional motor targets per step, shape (steps, [batch,] n_motors).
     controller: optional function (state, step) -> motor targets (batch, n_motors)
         called inside the scan with the batch-first State and the step index;
@@ -49,7 +52,7 @@ def rollout(model: Model, state: State, steps: int, params: Params | None = None
     steps = check_steps(steps)
     batch = check_state(model, state)
     check_params(model, params, batch)
-    if wrench is not None:
+    if wrench is not None and not callable(wrench):
         wrench = check_sequence(model, wrench, steps, batch, "wrench")
     if controls is not None:
         controls = check_sequence(model, controls, steps, batch, "controls")
@@ -67,12 +70,15 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         raise ValueError("controls and controller: give one of them, not both")
     batched, unbatched = batch_state(model, state)
     gparams = graph_params(model, params)
+    force_field = wrench if callable(wrench) else None
+    wrench = None if force_field is not None else wrench
     sequences = []
     if wrench is not None:
         sequences.append(_wrench_sequence(model, wrench, unbatched))
     if controls is not None:
         sequences.append(_controls_sequence(model, controls, unbatched))
-    if controller is not None:
+    needs_step = controller is not None or force_field is not None  # the step index, for either function
+    if needs_step:
         sequences.append(pt.arange(steps))
     if gradient_window is not None:
         # 1 where the state entering the step starts a new window.
@@ -87,13 +93,16 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
         targets = args.pop(0) if controls is not None else None
         carried = args[-1]
         if gradient_window is not None:
-            cut = args.pop(1 if controller is not None else 0)
+            cut = args.pop(1 if needs_step else 0)
             carried = (1.0 - cut) * carried + cut * zero_grad(carried)
         if gradient_decay is not None:
             carried = scale_gradient(carried, gradient_decay)
         current, warm = packing.unpack(carried)
+        step_index = args.pop(0) if needs_step else None
         if controller is not None:
-            targets = as_tensor(controller(current, args.pop(0)), model.dtype)
+            targets = as_tensor(controller(current, step_index), model.dtype)
+        if force_field is not None:
+            applied = as_tensor(force_field(current, step_index), model.dtype)
         data = step_data(model, current, gparams, applied, warm, targets)
         return packing.pack(data.next_state, data.impulse)
 
