@@ -43,19 +43,21 @@ POCKET = np.array([1.0, 0.4])  # m: where the target ball must stop, 0.24 m from
 BALLS = {"cue": (-0.6, 0.0), "one": (0.0, 0.05), "target": (0.45, 0.2), "other": (0.3, -0.3)}  # m
 DURATION = 4.0  # s
 START_SPEED = 2.0  # m/s: the ghost-ball aim's speed (the target stops short of the pocket)
-MISS_ANGLE = 0.15  # rad: the start that misses ball one, turned this much from the aim
+MISS_ANGLE = -0.15  # rad: the start that misses ball one (and every other ball), turned this much from the aim
+MOVING = 1e-3  # m: a ball has been hit once it is this far from where it lay
 POSITION_TOLERANCE = 0.02  # m
 SPEED_TOLERANCE = 0.01  # m/s
 
 
 def build_model(dt: float = 0.01, cushions: bool = True, other: bool = True, pocket_marker: bool = True,
-                positions: dict | None = None) -> sp.Model:
+                positions: dict | None = None, pocket=POCKET) -> sp.Model:
     """The table: balls "cue", "one", "target" (and "other"), four cushions (fixed boxes) and a
     marker of radius POSITION_TOLERANCE at the pocket point (fixed, touching nothing; drawn only).
 
-    positions: {name: (x, y) m} of the balls; BALLS by default.
+    positions: {name: (x, y) m} of the balls; BALLS by default.  pocket: (x, y) m of the marker.
     """
     dt = sp.checks.positive(dt, "dt")
+    pocket = sp.checks.vector(pocket, 2, "pocket")
     positions = dict(BALLS if positions is None else positions)
     if not other:
         positions.pop("other", None)
@@ -79,7 +81,7 @@ def build_model(dt: float = 0.01, cushions: bool = True, other: bool = True, poc
             world.add_box(half_extents=(*half, half_height), position=(*centre, half_height), fixed=True,
                           friction=BALL_FRICTION, restitution=RESTITUTION, name=name)
     if pocket_marker:
-        world.add_sphere(radius=POSITION_TOLERANCE, position=(*POCKET, 0.0), fixed=True, contype=0, conaffinity=0,
+        world.add_sphere(radius=POSITION_TOLERANCE, position=(*pocket, 0.0), fixed=True, contype=0, conaffinity=0,
                          name="pocket")
     return world.build()
 
@@ -102,11 +104,11 @@ def rolling_resistance(model: sp.Model):
     return wrench
 
 
-def ghost_ball_aim(model: sp.Model, speed: float = START_SPEED) -> np.ndarray:
+def ghost_ball_aim(model: sp.Model, pocket=POCKET, speed: float = START_SPEED) -> np.ndarray:
     """The cue velocity (2,) m/s of the ghost-ball aim: each ball is sent at the point where it would
     touch the next one's "ghost" (the position from which the next ball leaves towards its goal)."""
     position = {name: model.init_position[i, :2] for i, name in enumerate(model.body_names)}
-    goal = POCKET
+    goal = sp.checks.vector(pocket, 2, "pocket")
     for name in ("target", "one", "cue"):
         direction = goal - position[name]
         direction = direction / np.linalg.norm(direction)
@@ -140,37 +142,48 @@ class BilliardsProblem:
     N_RESIDUALS = 2
 
     def __init__(self, backend: str | None = None, dt: float = 0.01, duration: float = DURATION,
-                 batch: int = 10, cushions: bool = True, other: bool = True, positions: dict | None = None):
+                 batch: int = 10, cushions: bool = True, other: bool = True, positions: dict | None = None,
+                 pocket=POCKET):
         duration = sp.checks.positive(duration, "duration")
         self.batch = sp.checks.positive_int(batch, "batch")
-        self.model = model = build_model(dt, cushions=cushions, other=other, positions=positions)
+        self.pocket = sp.checks.vector(pocket, 2, "pocket")
+        self.model = model = build_model(dt, cushions=cushions, other=other, positions=positions, pocket=self.pocket)
         self.steps = int(round(duration / model.dt))
         if self.steps < 1:
             raise ValueError(f"duration: {duration} s is shorter than one step of {model.dt} s")
         self.backend = backend = sp.backend.resolve_backend(backend)
         self.cue, self.target = model.body_names.index("cue"), model.body_names.index("target")
-        field = rolling_resistance(model)
+        self._field = rolling_resistance(model)
         start = time.perf_counter()
         # The Jacobian from one reverse pass over a batch of 2 copies: copy b differentiates
         # component b of its own residual.
         n = self.N_RESIDUALS
         state = sp.symbolic_state(model, batch=n)
-        final, _ = sp.rollout(model, state, self.steps, wrench=field)
+        final, _ = sp.rollout(model, state, self.steps, wrench=self._field)
         outcome = self._outcome(final)  # (2, 4)
         (g_v,) = sp.grad(sum(outcome[b, b] for b in range(n)), [state.velocity])
-        self._jacobian_fn = sp.compile([state.velocity], [outcome[0], g_v[:, self.cue, :2]], backend)
-        bstate = sp.symbolic_state(model, batch=self.batch)
-        bfinal, btraj = sp.rollout(model, bstate, self.steps, wrench=field)
-        self._batch_fn = sp.compile([bstate.velocity], [self._outcome(bfinal), btraj.position,
-                                                         btraj.orientation], backend)
-        # The first calls compile what JAX compiles lazily: not optimization time.
+        self._jacobian_fn = sp.compile([state.velocity], [outcome[0], g_v[:, self.cue, :2], final.position[0]],
+                                       backend)
+        self._batch_fn = None  # compiled on first use (compile_batch)
+        # The first call compiles what JAX compiles lazily: not optimization time.
         self.outcome_and_jacobian(np.zeros(2))
-        self.batch_outcomes(np.zeros((1, 2)))
-        self.compile_seconds = time.perf_counter() - start
+        self.compile_seconds = time.perf_counter() - start  # s, grows by compile_batch's
+
+    def compile_batch(self) -> None:
+        """Compile the batched forward rollouts (CMA-ES, trajectories) unless done; adds to compile_seconds."""
+        if self._batch_fn is not None:
+            return
+        start = time.perf_counter()
+        state = sp.symbolic_state(self.model, batch=self.batch)
+        final, traj = sp.rollout(self.model, state, self.steps, wrench=self._field)
+        self._batch_fn = sp.compile([state.velocity], [self._outcome(final), traj.position, traj.orientation],
+                                    self.backend)
+        self._batch_fn(self._velocities(np.zeros((1, 2)), self.batch))
+        self.compile_seconds += time.perf_counter() - start
 
     def _outcome(self, final):
         pt = sp.backend.pt
-        return pt.concatenate([final.position[:, self.target, :2] - pt.constant(POCKET),
+        return pt.concatenate([final.position[:, self.target, :2] - pt.constant(self.pocket),
                                final.velocity[:, self.target, :2]], axis=-1)
 
     def _velocities(self, us, copies: int) -> np.ndarray:
@@ -181,6 +194,10 @@ class BilliardsProblem:
 
     def outcome_and_jacobian(self, u):
         """[r(u), v_T] (4,) and dr/du (2, 2) at the cue velocity u (2,) m/s."""
+        return self.shot(u)[:2]
+
+    def shot(self, u):
+        """[r(u), v_T] (4,), dr/du (2, 2) and every body's final position (n_bodies, 3) m."""
         u = _cue_velocity(u)
         return self._jacobian_fn(self._velocities(np.repeat(u[None], self.N_RESIDUALS, 0), self.N_RESIDUALS))
 
@@ -319,19 +336,44 @@ def optimize_cmaes(problem: BilliardsProblem, u0, sigma0: float = 0.3, max_evalu
 
 def miss_start(model: sp.Model) -> np.ndarray:
     """The ghost-ball aim turned by MISS_ANGLE: the cue ball misses ball one, nothing touches the target."""
-    u = ghost_ball_aim(model)
+    u = ghost_ball_aim(model, POCKET)
     c, s = np.cos(MISS_ANGLE), np.sin(MISS_ANGLE)
     return np.array([c * u[0] - s * u[1], s * u[0] + c * u[1]])
 
 
-def report(results: list) -> str:
+def hits(model: sp.Model, position) -> str:
+    """The chain of hits that set the target moving, e.g. "cue > one > target" ("target not hit"):
+    each ball is attributed to the nearest ball already moving at the step it first lies MOVING
+    from where it lay.  position: (T + 1, n_bodies, 3) m of one shot."""
+    names = model.body_names
+    balls = [i for i in range(len(names)) if not model.fixed_mask[i]]
+    moved = {}
+    for i in balls:
+        away = np.linalg.norm(position[:, i] - position[0, i], axis=-1) > MOVING
+        if away.any():
+            moved[i] = int(np.argmax(away))
+    hit_by = {}
+    for i, k in moved.items():
+        earlier = [j for j in moved if moved[j] < k]
+        if earlier:
+            hit_by[i] = min(earlier, key=lambda j: np.linalg.norm(position[k, j] - position[k, i]))
+    path = [names.index("target")]
+    while path[-1] in hit_by and len(path) <= len(balls):
+        path.append(hit_by[path[-1]])
+    if len(path) == 1 or names[path[-1]] != "cue":
+        return "target not hit"
+    return " > ".join(names[i] for i in reversed(path))
+
+
+def report(results: list, chains: list | None = None) -> str:
     lines = ["| method | start | iterations | rollouts | compile s | optimization s | target to pocket m "
-             "| final speed m/s | within 2 cm & 1 cm/s |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for start, r in results:
+             "| final speed m/s | within 2 cm & 1 cm/s | hits |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    chains = chains or [""] * len(results)
+    for (start, r), chain in zip(results, chains):
         lines.append(f"| {r.method} | {start} | {r.iterations} | {r.evaluations} | {r.compile_seconds:.1f} "
                      f"| {r.wall_seconds:.2f} | {r.position_error:.2e} | {r.final_speed:.2e} "
-                     f"| {'yes' if r.converged else 'NO'} |")
+                     f"| {'yes' if r.converged else 'NO'} | {chain} |")
     return "\n".join(lines)
 
 
@@ -362,17 +404,19 @@ def run(out_dir: str = "out/billiards", backend: str | None = None, seed: int = 
     os.makedirs(out_dir, exist_ok=True)
     print(f"compiling the billiards rollouts ({sp.backend.resolve_backend(backend)}) ...", flush=True)
     problem = BilliardsProblem(backend=backend)
+    problem.compile_batch()
     model = problem.model
     print(f"compiled in {problem.compile_seconds:.1f} s (shared by both methods); {problem.steps} steps of "
           f"{model.dt} s, {model.n_rows} rows ({model.solver_method})", flush=True)
-    u0 = ghost_ball_aim(model)
+    u0 = ghost_ball_aim(model, problem.pocket)
     results = [("ghost-ball aim", optimize_gradient(problem, u0, progress=progress)),
                ("ghost-ball aim", optimize_cmaes(problem, u0, seed=seed, progress=progress))]
     if miss:
         u_miss = miss_start(model)
         results += [("a miss", optimize_gradient(problem, u_miss, progress=progress)),
                     ("a miss", optimize_cmaes(problem, u_miss, seed=seed, progress=progress))]
-    print(report(results))
+    chains = [hits(model, problem.trajectory(r.cue_velocity)[0]) for _, r in results]
+    print(report(results, chains))
     for start, r in results:
         print(f"{r.method} from {start}: cue velocity {np.round(r.cue_velocity, 4)} m/s")
     gradient, cmaes = results[0][1], results[1][1]
