@@ -90,7 +90,8 @@ def gauss_seidel_layout(model) -> tuple[int, int, float]:
     colored sweeps would build for a model of ground and body-body contacts (3 rows each)."""
     from symphys.physics.solver_gauss_seidel import color_rows
 
-    pairs = np.concatenate([model.pair_round_body.reshape(-1, 2), model.pair_box_body.reshape(-1, 2)])
+    pairs = np.concatenate([model.pair_round_body.reshape(-1, 2), model.pair_box_body.reshape(-1, 2),
+                            model.pair_edge_body.reshape(-1, 2)])
     side = np.where(model.fixed_mask[pairs], -1, pairs)
     body_a = np.concatenate([np.tile(model.contact_body, 3), np.tile(side[:, 0], 3)])
     body_b = np.concatenate([np.full(3 * len(model.contact_body), -1), np.tile(side[:, 1], 3)])
@@ -111,7 +112,7 @@ def sphere_child(n_spheres: int, method: str, steps: int, distant: float | None)
     out = fn(model.init_velocity)
     compile_s = time.perf_counter() - start
     best, out, _ = common.time_calls(fn, [model.init_velocity])
-    pairs = len(model.pair_round_body) + len(model.pair_box_body)
+    pairs = model.n_pair_contacts
     print(json.dumps(dict(spheres=n_spheres, method=model.solver_method, distant=distant, steps=steps,
                           bodies=model.n_bodies, pair_rows=3 * model.n_pair_contacts, rows=model.n_rows,
                           candidates=pairs, compile_s=compile_s, from_cache=bool(fn.from_cache),

@@ -239,7 +239,7 @@ class Model:
     motor_max_speed: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # rad/s, servo
     # Fixed bodies (walls, tables) never move; empty = none fixed.
     body_fixed: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, bool))  # (n_bodies,)
-    # Body-body contact candidates (see symphys/pairs.py): round-round and point-box.
+    # Body-body contact candidates (see symphys/pairs.py): round-round, point-box and box edge crossings.
     pair_round_body: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2), np.int64))
     pair_round_half: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2)))  # m
     pair_round_radius: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2)))  # m
@@ -248,6 +248,8 @@ class Model:
     pair_box_half: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # m
     pair_box_radius: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # m
     pair_box_corner: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, bool))
+    pair_edge_body: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2), np.int64))  # box, box
+    pair_edge_slot: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))  # 0-7
 
     @property
     def n_bodies(self) -> int:
@@ -260,7 +262,7 @@ class Model:
     @property
     def n_pair_contacts(self) -> int:
         """Body-body contact candidates (each a normal and two friction rows)."""
-        return len(self.pair_round_body) + len(self.pair_box_body)
+        return len(self.pair_round_body) + len(self.pair_box_body) + len(self.pair_edge_body)
 
     @property
     def fixed_mask(self) -> np.ndarray:

@@ -10,9 +10,10 @@ kinds that the step evaluates vectorized, one set of graph operations per kind:
   the two segments (a sphere is a segment of length 0);
 - point-box: a sphere (radius 0 for a box corner) fixed in one body against a box: 1 for a sphere,
   3 for a capsule (its two end spheres and the point of its axis nearest the box), 16 for two
-  boxes (each one's 8 corners against the other's faces).
-
-Box-box edge-edge contacts (a box lying across another's edge) are left out.
+  boxes (each one's 8 corners against the other's faces);
+- edge crossings (two boxes): 8 more, where the edges of one box's face towards the other enter and
+  leave the other's facing face (physics/collision.py, box_edge_crossing): a box across another's
+  edge, turned on it or offset along both axes rests on them where no corner touches a face.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ROWS_PER_CANDIDATE = 3  # a normal and two friction rows
 # Newton forms a dense (R, 6 N) Jacobian: 30,000 rows (all pairs of 141 spheres) is where one step's
 # arrays pass ~100 MB and a Gauss-Seidel sweep ~400 colours.
 MAX_PAIR_ROWS = 30_000
+EDGE_SLOTS = 8  # edge crossings per box pair: 4 edges of a face, each entering and leaving the other's face
 CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 
 
@@ -43,10 +45,12 @@ class PairCandidates:
     box_half: np.ndarray  # (C_b,) m: half length along the body's z over which the point seeks the box
     box_radius: np.ndarray  # (C_b,) m: 0 for a box corner
     box_corner: np.ndarray  # (C_b,) bool: a box corner (its face is chosen by the bodies' centres)
+    edge_body: np.ndarray  # (C_e, 2) int: two boxes, EDGE_SLOTS candidates per pair
+    edge_slot: np.ndarray  # (C_e,) int: which edge of a's face towards b, entry (0-3) or exit (4-7) crossing
 
     @property
     def n_candidates(self) -> int:
-        return len(self.round_body) + len(self.box_body)
+        return len(self.round_body) + len(self.box_body) + len(self.edge_body)
 
 
 def bounding_radius(body: dict) -> float:
@@ -81,7 +85,7 @@ def candidate_pairs(bodies: list[dict], joined: set, excluded: set) -> list[tupl
 
 def pair_candidates(bodies: list[dict], pairs: list[tuple[int, int]], dtype) -> PairCandidates:
     """The contact candidates of each body pair.  bodies: dicts with shape and size (Model body_size)."""
-    round_rows, box_rows = [], []
+    round_rows, box_rows, edge_rows = [], [], []
 
     def round_of(index):  # (half length, radius) of a sphere or capsule
         size = bodies[index]["size"]
@@ -109,19 +113,22 @@ def pair_candidates(bodies: list[dict], pairs: list[tuple[int, int]], dtype) -> 
             points_against_box(a, b)
             if shape_a == Shape.BOX:
                 points_against_box(b, a)
+                edge_rows.extend((a, b, slot) for slot in range(EDGE_SLOTS))
         else:
             points_against_box(b, a)
 
     def column(rows, k, shape, kind=dtype):
         return np.array([r[k] for r in rows], dtype=kind).reshape(shape)
 
-    n_r, n_b = len(round_rows), len(box_rows)
+    n_r, n_b, n_e = len(round_rows), len(box_rows), len(edge_rows)
     return PairCandidates(
         round_body=column(round_rows, 0, (n_r, 2), np.int64), round_half=column(round_rows, 1, (n_r, 2)),
         round_radius=column(round_rows, 2, (n_r, 2)),
         box_body=np.array([(r[0], r[1]) for r in box_rows], dtype=np.int64).reshape(n_b, 2),
         box_offset=column(box_rows, 2, (n_b, 3)), box_half=column(box_rows, 3, (n_b,)),
-        box_radius=column(box_rows, 4, (n_b,)), box_corner=column(box_rows, 5, (n_b,), bool))
+        box_radius=column(box_rows, 4, (n_b,)), box_corner=column(box_rows, 5, (n_b,), bool),
+        edge_body=np.array([r[:2] for r in edge_rows], dtype=np.int64).reshape(n_e, 2),
+        edge_slot=np.array([r[2] for r in edge_rows], dtype=np.int64))
 
 
 def check_row_count(candidates: PairCandidates, n_pairs: int) -> None:
@@ -137,4 +144,4 @@ def check_row_count(candidates: PairCandidates, n_pairs: int) -> None:
 
 
 __all__ = ["PairCandidates", "candidate_pairs", "pair_candidates", "check_row_count", "collides", "bounding_radius",
-           "MAX_PAIR_ROWS"]
+           "MAX_PAIR_ROWS", "EDGE_SLOTS"]

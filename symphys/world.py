@@ -393,7 +393,8 @@ class World:
             pair_round_radius=frozen_array(candidates.round_radius),
             pair_box_body=frozen_array(candidates.box_body), pair_box_offset=frozen_array(candidates.box_offset),
             pair_box_half=frozen_array(candidates.box_half), pair_box_radius=frozen_array(candidates.box_radius),
-            pair_box_corner=frozen_array(candidates.box_corner))
+            pair_box_corner=frozen_array(candidates.box_corner), pair_edge_body=frozen_array(candidates.edge_body),
+            pair_edge_slot=frozen_array(candidates.edge_slot))
 
     # -- build -------------------------------------------------------------
     def build(self) -> Model:

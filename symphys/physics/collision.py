@@ -24,6 +24,11 @@ TINY_SQUARED = 1e-18  # m^2: closer points than 1e-9 m count as coincident (thei
 PARALLEL = 1e-9  # 1 - cos^2 of the angle between two segment axes below which they are parallel
 SEEK_SAMPLES = 17  # points of a capsule's axis tried against a box per level (see segment_box_point)
 SEEK_LEVELS = 3  # levels of samples: 1/2048 of the axis
+EDGE_SLOP = 1e-6  # m: an edge crossing nearer an edge's end than this is the corner's (box_edge_crossing)
+EDGE_PREFERENCE = 1e-6  # m: an edge-edge normal must separate the boxes by this much more than a face's
+TINY_SPAN = 1e-12  # m: an edge whose extent along an axis of the other box is below this is parallel to it
+CORNER_REACH = 0.01  # m: how far beside a face a box corner may still sink below the face's plane (point_box)
+FAR = 1e6  # m: the distance of a crossing that does not exist, beyond any speculative reach (1e8 m/s)
 
 
 def safe_unit(vector, fallback=(0.0, 0.0, 1.0)):
@@ -117,6 +122,19 @@ def segment_box_point(centre, axis, half, box_centre, box_rotation, half_extents
     return centre + stop_gradient(found)[..., None] * axis
 
 
+def face_towards(local, half_extents):
+    """(one-hot (..., 3) of a face's axis, sign (..., 3) of each coordinate, +-1): the face of the box
+    |x_i| <= half_extents_i that the box-frame point ``local`` (m) lies furthest beyond, by the largest
+    |local_i| - half_extents_i (ties go to the lower axis).  Its outward normal is one-hot * sign."""
+    side = pt.switch(pt.ge(local, 0.0), 1.0, -1.0)
+    score = abs(local) - half_extents
+    s0, s1, s2 = score[..., 0], score[..., 1], score[..., 2]
+    pick0 = pt.and_(pt.ge(s0, s1), pt.ge(s0, s2))
+    pick1 = pt.and_(pt.invert(pick0), pt.ge(s1, s2))
+    pick2 = pt.invert(pt.or_(pick0, pick1))
+    return pt.cast(pt.stack([pick0, pick1, pick2], axis=-1), local.dtype), side
+
+
 def point_box(point, radius, box_centre, box_rotation, half_extents, towards=None):
     """(distance, normal from the box to the point, contact point) of a sphere of ``radius`` at
     ``point`` against a box.
@@ -130,23 +148,15 @@ def point_box(point, radius, box_centre, box_rotation, half_extents, towards=Non
     edges), continuous as a corner slides off an edge.  A corner of a box resting on an equal box
     sits exactly on the lower box's edge, as near its top face as its side faces: the exact nearest
     point would flip the normal sideways whenever the corner slides a micrometre out, and the stack
-    would rock.
+    would rock.  The distance is never below ``beside`` - CORNER_REACH: a corner far beside the face
+    and below its plane (the plank's corners over a ridge's slopes, 0.2 m out) is beside the box,
+    not touching it (that sum made it a contact whose 45-degree normal pushed the plank off the ridge).
     """
     rotation_t = box_rotation.swapaxes(-1, -2)
     local = math3d.matvec(rotation_t, point - box_centre)
-    if towards is None:
-        side = pt.switch(pt.ge(local, 0.0), 1.0, -1.0)
-        score = abs(local) - half_extents  # -(depth below each face pair)
-    else:
-        beyond = math3d.matvec(rotation_t, towards - box_centre)
-        side = pt.switch(pt.ge(beyond, 0.0), 1.0, -1.0)
-        score = abs(beyond) - half_extents
-    # One-hot of the face axis with the largest score (ties go to the lower axis).
-    s0, s1, s2 = score[..., 0], score[..., 1], score[..., 2]
-    pick0 = pt.and_(pt.ge(s0, s1), pt.ge(s0, s2))
-    pick1 = pt.and_(pt.invert(pick0), pt.ge(s1, s2))
-    pick2 = pt.invert(pt.or_(pick0, pick1))
-    pick = pt.cast(pt.stack([pick0, pick1, pick2], axis=-1), point.dtype)
+    # The face nearest the point (the least deep below it), or the one the carrying body's centre faces.
+    pick, side = face_towards(local if towards is None else math3d.matvec(rotation_t, towards - box_centre),
+                              half_extents)
     face_normal = pick * side
     height = pt.sum(pick * (side * local - half_extents), axis=-1)  # above the chosen face's plane
     if towards is None:
@@ -160,7 +170,10 @@ def point_box(point, radius, box_centre, box_rotation, half_extents, towards=Non
         lateral = (1.0 - pick) * pt.maximum(abs(local) - half_extents, 0.0)
         beside, _ = safe_unit(lateral)
         normal_local = face_normal
-        distance = height + beside - radius
+        # Far beside the face, below its plane, the point is beside the box, not in it: the box lies within
+        # the face's prism, so the distance is at least ``beside``; CORNER_REACH keeps the sum near the edge.
+        reach = beside - CORNER_REACH
+        distance = pt.switch(pt.gt(reach, height + beside), reach, height + beside) - radius
         on_box = clamp_to_box(local - height[..., None] * face_normal, half_extents)
     normal = math3d.matvec(box_rotation, normal_local)
     surface = box_centre + math3d.matvec(box_rotation, on_box)
@@ -169,5 +182,105 @@ def point_box(point, radius, box_centre, box_rotation, half_extents, towards=Non
     return distance, normal, contact
 
 
-__all__ = ["round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box",
+def edge_table() -> tuple[np.ndarray, np.ndarray]:
+    """(direction (8, 3, 3), offset (8, 3, 3)) one-hot axis and +-1 signs, per edge slot and face axis k,
+    of the four edges of a box's face k: slots 0-3 and 4-7 (the same edges: entry and exit crossings)
+    run along axis k + 1 at +- the half extent along k + 2, then along k + 2 at +- along k + 1."""
+    direction, offset = np.zeros((8, 3, 3)), np.zeros((8, 3, 3))
+    for slot in range(8):
+        for k in range(3):
+            i, j = (k + 1) % 3, (k + 2) % 3
+            along, across = (i, j) if slot % 4 < 2 else (j, i)
+            direction[slot, k, along] = 1.0
+            offset[slot, k, across] = 1.0 if slot % 2 == 0 else -1.0
+    return direction, offset
+
+
+def box_edge_crossing(centre_a, rotation_a, half_a, centre_b, rotation_b, half_b, edge_direction, edge_offset,
+                      exit_):
+    """(distance (...), normal from b to a (..., 3), contact point (..., 3)) where an edge of box a's face
+    towards b crosses an edge of box b's face towards a: the edge-edge contacts that box corners miss
+    (a box across another's edge, a box turned on a box, two boxes offset along both axes).
+
+    The faces are those the other box's centre lies furthest beyond (as the corners' in point_box).
+    a's edge (edge_direction, edge_offset: (..., 3, 3) one-hot axis and signs per face axis, from
+    edge_table) is clipped against the side slabs of b's face (Liang-Barsky): its entry (exit_ = 0) or
+    exit (exit_ = 1) point is where it crosses one of b's face edges, seen along b's face normal.  A
+    crossing exists only strictly inside both edges, EDGE_SLOP (m) from their ends: a crossing at a
+    corner is that corner's, whose row already holds it (a second row there would stiffen the soft
+    contact and change the resting depth).  Where none exists the distance is FAR.
+
+    The normal is the separating axis (Gottschalk 1996; Ericson 2005, 5.2.1) with the largest gap
+    between the boxes' projections among b's face normal, a's face normal and the two edges' cross
+    product, the faces kept unless the edge axis separates more by EDGE_PREFERENCE; the distance is
+    the two edges' separation along it (negative: overlap), and the contact point their midpoint.
+    """
+    rot_a_t, rot_b_t = rotation_a.swapaxes(-1, -2), rotation_b.swapaxes(-1, -2)
+    between = centre_a - centre_b
+    pick_a, side_a = face_towards(math3d.matvec(rot_a_t, -between), half_a)
+    direction = pt.sum(pick_a[..., :, None] * edge_direction, axis=-2)  # one-hot along the edge, a's frame
+    offset = pt.sum(pick_a[..., :, None] * edge_offset, axis=-2) + pick_a * side_a
+    start = centre_a + math3d.matvec(rotation_a, (offset - direction) * half_a)
+    span = math3d.matvec(rotation_a, 2.0 * direction * half_a)  # start -> end of the edge (m)
+    length = 2.0 * pt.sum(direction * half_a, axis=-1)
+
+    pick_b, side_b = face_towards(math3d.matvec(rot_b_t, between), half_b)
+    start_b, span_b = math3d.matvec(rot_b_t, start - centre_b), math3d.matvec(rot_b_t, span)  # b's frame
+    moving = pt.gt(abs(span_b), TINY_SPAN)
+    span_safe = pt.switch(moving, span_b, 1.0)
+    t_low, t_high = (-half_b - start_b) / span_safe, (half_b - start_b) / span_safe
+    inside = pt.le(abs(start_b), half_b)
+    in_plane = pt.lt(pick_b, 0.5)  # b's face normal axis bounds nothing
+    enter = pt.switch(in_plane, pt.switch(moving, pt.minimum(t_low, t_high), pt.switch(inside, -FAR, FAR)), -FAR)
+    leave = pt.switch(in_plane, pt.switch(moving, pt.maximum(t_low, t_high), pt.switch(inside, FAR, -FAR)), FAR)
+    t_in, t_out = pt.max(enter, axis=-1), pt.min(leave, axis=-1)
+    use_exit = pt.gt(exit_, 0.5)
+    t = pt.switch(use_exit, t_out, t_in)
+    axes = pt.arange(3)
+    crossed = pt.cast(pt.eq(axes, pt.switch(use_exit, pt.argmin(leave, axis=-1), pt.argmax(enter, axis=-1))[..., None]),
+                      start.dtype)  # the slab whose side the crossing lies on
+    along_b = (1.0 - crossed) * (1.0 - pick_b)  # one-hot: the axis b's crossed edge runs along
+    t_clip = project(t, 0.0, 1.0)
+    crossing_b = start_b + t_clip[..., None] * span_b
+    room_b = pt.sum(along_b * (half_b - abs(crossing_b)), axis=-1)  # from the crossing to the ends of b's edge
+    valid = pt.and_(pt.and_(pt.le(t_in, t_out), pt.gt(room_b, EDGE_SLOP)),
+                    pt.and_(pt.gt(t * length, EDGE_SLOP), pt.gt((1.0 - t) * length, EDGE_SLOP)))
+
+    point_a = start + t_clip[..., None] * span
+    # b's edge is the line on b's face plane, on the crossed slab's side, along along_b: the foot of point_a.
+    foot = (crossed * pt.switch(pt.ge(crossing_b, 0.0), 1.0, -1.0) + pick_b * side_b) * half_b + along_b * crossing_b
+    point_b = centre_b + math3d.matvec(rotation_b, foot)
+    face_b = math3d.matvec(rotation_b, pick_b * side_b)  # b's outward face normal: from b to a
+    face_a = -math3d.matvec(rotation_a, pick_a * side_a)
+    edge_a, edge_b = math3d.matvec(rotation_a, direction), math3d.matvec(rotation_b, along_b)
+    _, across = safe_unit(math3d.cross(edge_a, edge_b))
+    across = across * pt.switch(pt.ge(math3d.dot(across, between), 0.0), 1.0, -1.0)[..., None]
+
+    def gap(axis):  # separation of the boxes' projections on a unit axis (m), negative when they overlap
+        return (abs(math3d.dot(axis, between)) - pt.sum(half_a * abs(math3d.matvec(rot_a_t, axis)), axis=-1)
+                - pt.sum(half_b * abs(math3d.matvec(rot_b_t, axis)), axis=-1))
+
+    gap_edge, gap_b, gap_a = gap(across), gap(face_b), gap(face_a)
+    use_edge = pt.gt(gap_edge, pt.maximum(gap_a, gap_b) + EDGE_PREFERENCE)
+    use_a = pt.and_(pt.invert(use_edge), pt.gt(gap_a, gap_b))
+    normal = pt.switch(use_edge[..., None], across, pt.switch(use_a[..., None], face_a, face_b))
+    # The crossing seen along the chosen normal (the common perpendicular for the edge axis): move along
+    # both edge lines until point_a - point_b is parallel to it, two equations in the plane normal to it.
+    flat = lambda v: v - math3d.dot(v, normal)[..., None] * normal  # noqa: E731
+    flat_a, flat_b, flat_r = flat(edge_a), flat(edge_b), flat(point_a - point_b)
+    aa, ab, bb = math3d.dot(flat_a, flat_a), math3d.dot(flat_a, flat_b), math3d.dot(flat_b, flat_b)
+    ar, br = math3d.dot(flat_a, flat_r), math3d.dot(flat_b, flat_r)
+    determinant = ab * ab - aa * bb  # -|flat_a x flat_b|^2
+    solvable = pt.lt(determinant, -PARALLEL)
+    det_safe = pt.switch(solvable, determinant, -1.0)
+    along_a = pt.switch(solvable, (ar * bb - ab * br) / det_safe, 0.0)
+    along_b_line = pt.switch(solvable, (ab * ar - aa * br) / det_safe, 0.0)
+    point_a = point_a + along_a[..., None] * edge_a
+    point_b = point_b + along_b_line[..., None] * edge_b
+    distance = pt.switch(valid, math3d.dot(normal, point_a - point_b), FAR)
+    return distance, normal, 0.5 * (point_a + point_b)
+
+
+__all__ = ["box_edge_crossing", "edge_table", "face_towards",
+           "round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box",
            "box_signed_distance"]

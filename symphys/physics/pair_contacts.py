@@ -1,7 +1,7 @@
 """Body-body contact rows: a normal and two friction rows per candidate (symphys/pairs.py).
 
 Each candidate's geometry comes from collision.py (one vectorized set of operations per kind:
-round-round, point-box) as a distance, a unit normal from body b to body a and a contact point.
+round-round, point-box, box edge crossings) as a distance, a unit normal from body b to body a and a contact point.
 The rows then follow the ground contacts (contacts.py): while the bodies overlap the normal row
 is Catto's soft spring pushing them apart, a bouncing approach (faster than the restitution
 threshold, restitution max(e_a, e_b) > 0) gets a rigid row of target -e times the approach speed
@@ -33,9 +33,10 @@ TINY_DISCRIMINANT = 1e-30  # m^4/s^2: below, a pass is grazing (sqrt and its gra
 
 def pair_geometry(model, kin):
     """(body_a (C,), body_b (C,), distance (B, C), normal (B, C, 3), point (B, C, 3)) of every
-    body-body candidate, round-round candidates first."""
+    body-body candidate: round-round, point-box, then box edge crossings."""
     dtype, n = model.dtype, model.n_bodies
     parts = []
+    const = lambda x: pt.constant(np.ascontiguousarray(x).astype(dtype))  # noqa: E731
 
     def pose(body, offset):  # world position of a body-frame offset, and the body's z axis
         rotation = gather(kin.rotation, body, n, dtype)
@@ -47,7 +48,6 @@ def pair_geometry(model, kin):
         zero = np.zeros((len(body), 3))
         centre_a, axis_a, _ = pose(body[:, 0], zero)
         centre_b, axis_b, _ = pose(body[:, 1], zero)
-        const = lambda x: pt.constant(np.ascontiguousarray(x).astype(dtype))  # noqa: E731
         geometry = collision.round_round(centre_a, axis_a, const(half[:, 0]), const(radius[:, 0]),
                                          centre_b, axis_b, const(half[:, 1]), const(radius[:, 1]))
         parts.append((body[:, 0], body[:, 1], *geometry))
@@ -67,6 +67,15 @@ def pair_geometry(model, kin):
         mask = pt.constant(model.pair_box_corner)
         geometry = tuple(pt.switch(mask if k == 0 else mask[:, None], c, d)
                          for k, (c, d) in enumerate(zip(by_centre, by_depth)))
+        parts.append((body[:, 0], body[:, 1], *geometry))
+    if len(model.pair_edge_body):
+        body, slot = model.pair_edge_body, model.pair_edge_slot
+        centre_a, _, rotation_a = pose(body[:, 0], np.zeros((len(body), 3)))
+        centre_b, _, rotation_b = pose(body[:, 1], np.zeros((len(body), 3)))
+        direction, offset = collision.edge_table()
+        geometry = collision.box_edge_crossing(
+            centre_a, rotation_a, const(model.body_size[body[:, 0]]), centre_b, rotation_b,
+            const(model.body_size[body[:, 1]]), const(direction[slot]), const(offset[slot]), const(slot >= 4))
         parts.append((body[:, 0], body[:, 1], *geometry))
     if len(parts) == 1:
         return parts[0]
@@ -130,7 +139,7 @@ def impact_geometry(model, distance, normal, lever_a, lever_b, approach, bounce,
     impact_approach = normal_speed(impact_normal, impact_lever_a, impact_lever_b, v_a, w_a, v_b, w_b)
     hit = bounce[:, round_]
 
-    n_candidates = n_round + len(model.pair_box_body)
+    n_candidates = model.n_pair_contacts
 
     def choose(at_impact, now, vector=True):
         chosen = pt.switch(hit[..., None] if vector else hit, at_impact, now[:, round_])
