@@ -28,6 +28,7 @@ EDGE_SLOP = 1e-6  # m: an edge crossing nearer an edge's end than this is the co
 EDGE_PREFERENCE = 1e-6  # m: an edge-edge normal must separate the boxes by this much more than a face's
 TINY_SPAN = 1e-12  # m: an edge whose extent along an axis of the other box is below this is parallel to it
 CORNER_REACH = 0.01  # m: how far beside a face a box corner may still sink below the face's plane (point_box)
+DEPTH_SLOP = 1e-9  # m: a contact deeper than the boxes' penetration depth by less keeps its own (round-off)
 FAR = 1e6  # m: the distance of a crossing that does not exist, beyond any speculative reach (1e8 m/s)
 
 
@@ -242,6 +243,7 @@ def box_edge_crossing(centre_a, rotation_a, half_a, centre_b, rotation_b, half_b
     along_b = (1.0 - crossed) * (1.0 - pick_b)  # one-hot: the axis b's crossed edge runs along
     t_clip = project(t, 0.0, 1.0)
     crossing_b = start_b + t_clip[..., None] * span_b
+    crossing_along_b = pt.sum(along_b * crossing_b, axis=-1)  # b's frame coordinate along b's edge
     room_b = pt.sum(along_b * (half_b - abs(crossing_b)), axis=-1)  # from the crossing to the ends of b's edge
     valid = pt.and_(pt.and_(pt.le(t_in, t_out), pt.gt(room_b, EDGE_SLOP)),
                     pt.and_(pt.gt(t * length, EDGE_SLOP), pt.gt((1.0 - t) * length, EDGE_SLOP)))
@@ -256,9 +258,7 @@ def box_edge_crossing(centre_a, rotation_a, half_a, centre_b, rotation_b, half_b
     _, across = safe_unit(math3d.cross(edge_a, edge_b))
     across = across * pt.switch(pt.ge(math3d.dot(across, between), 0.0), 1.0, -1.0)[..., None]
 
-    def gap(axis):  # separation of the boxes' projections on a unit axis (m), negative when they overlap
-        return (abs(math3d.dot(axis, between)) - pt.sum(half_a * abs(math3d.matvec(rot_a_t, axis)), axis=-1)
-                - pt.sum(half_b * abs(math3d.matvec(rot_b_t, axis)), axis=-1))
+    gap = lambda axis: box_box_gap(between, rotation_a, half_a, rotation_b, half_b, axis)  # noqa: E731
 
     gap_edge, gap_b, gap_a = gap(across), gap(face_b), gap(face_a)
     use_edge = pt.gt(gap_edge, pt.maximum(gap_a, gap_b) + EDGE_PREFERENCE)
@@ -273,14 +273,55 @@ def box_edge_crossing(centre_a, rotation_a, half_a, centre_b, rotation_b, half_b
     determinant = ab * ab - aa * bb  # -|flat_a x flat_b|^2
     solvable = pt.lt(determinant, -PARALLEL)
     det_safe = pt.switch(solvable, determinant, -1.0)
-    along_a = pt.switch(solvable, (ar * bb - ab * br) / det_safe, 0.0)
-    along_b_line = pt.switch(solvable, (ab * ar - aa * br) / det_safe, 0.0)
+    # ... and no further than the edges' ends (near-parallel edges would slide far along their lines).
+    along_a = project(pt.switch(solvable, (ar * bb - ab * br) / det_safe, 0.0), -t_clip * length,
+                      (1.0 - t_clip) * length)
+    reach_b = pt.sum(along_b * half_b, axis=-1)
+    along_b_line = project(pt.switch(solvable, (ab * ar - aa * br) / det_safe, 0.0), -reach_b - crossing_along_b,
+                           reach_b - crossing_along_b)
     point_a = point_a + along_a[..., None] * edge_a
     point_b = point_b + along_b_line[..., None] * edge_b
-    distance = pt.switch(valid, math3d.dot(normal, point_a - point_b), FAR)
-    return distance, normal, 0.5 * (point_a + point_b)
+    # Where the boxes are apart along an axis not among the three above, the crossing is not a contact.
+    distance = no_deeper_than_the_boxes(math3d.dot(normal, point_a - point_b), between, rotation_a, half_a,
+                                        rotation_b, half_b)
+    return pt.switch(valid, distance, FAR), normal, 0.5 * (point_a + point_b)
 
 
-__all__ = ["box_edge_crossing", "edge_table", "face_towards",
-           "round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit", "clamp_to_box",
-           "box_signed_distance"]
+def no_deeper_than_the_boxes(distance, between, rotation_a, half_a, rotation_b, half_b):
+    """``distance`` (m) of a contact between boxes a and b, raised to the boxes' separating-axis gap
+    where it lies below it by more than DEPTH_SLOP: the largest gap over the 15 axes is minus the
+    penetration depth of two overlapping boxes and a lower bound of the distance of two apart ones, so
+    no contact between them is deeper.  The gap is picked by its argmax, so that ties between equal
+    axes (stacked boxes) do not double its gradient."""
+    gaps = box_box_gap(between, rotation_a, half_a, rotation_b, half_b, separating_axes(rotation_a, rotation_b))
+    best = pt.eq(pt.arange(15), pt.argmax(gaps, axis=-1)[..., None])
+    lowest = pt.sum(pt.switch(best, gaps, 0.0), axis=-1)
+    return pt.switch(pt.gt(lowest, distance + DEPTH_SLOP), lowest, distance)
+
+
+def box_box_gap(between, rotation_a, half_a, rotation_b, half_b, axis):
+    """Gap (m) between the projections of boxes a and b on unit axes (..., [K,] 3), negative where they
+    overlap; between: centre a - centre b (..., 3); rotation_*: body -> world (..., 3, 3); half_*: (..., 3).
+    A zero axis (parallel edges) gets -FAR."""
+    extra = axis.ndim - between.ndim  # 1 for a stack of K axes
+    expand = lambda x, k: x if extra == 0 else pt.shape_padaxis(x, k)  # noqa: E731
+    in_a = pt.sum(expand(rotation_a, -3) * axis[..., :, None], axis=-2)  # axis components in a's frame
+    in_b = pt.sum(expand(rotation_b, -3) * axis[..., :, None], axis=-2)
+    gap = (abs(pt.sum(expand(between, -2) * axis, axis=-1)) - pt.sum(expand(half_a, -2) * abs(in_a), axis=-1)
+           - pt.sum(expand(half_b, -2) * abs(in_b), axis=-1))
+    return pt.switch(pt.gt(pt.sum(axis * axis, axis=-1), 0.5), gap, -FAR)
+
+
+def separating_axes(rotation_a, rotation_b):
+    """The 15 candidate separating axes (..., 15, 3) of two boxes (Gottschalk 1996): a's and b's face
+    normals, and the unit cross products of their edges (zero where two edges are parallel)."""
+    axes_a, axes_b = rotation_a.swapaxes(-1, -2), rotation_b.swapaxes(-1, -2)  # rows: the boxes' axes
+    crossed = math3d.cross(pt.shape_padaxis(axes_a, -2), pt.shape_padaxis(axes_b, -3))  # (..., 3, 3, 3)
+    crossed = pt.reshape(crossed, [crossed.shape[k] for k in range(crossed.ndim - 3)] + [9, 3])
+    norm, unit = safe_unit(crossed, (0.0, 0.0, 0.0))
+    return pt.concatenate([axes_a, axes_b, pt.switch(pt.gt(norm, 1e-6)[..., None], unit, 0.0)], axis=-2)
+
+
+__all__ = ["box_edge_crossing", "box_box_gap", "no_deeper_than_the_boxes", "separating_axes", "edge_table",
+           "face_towards", "round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit",
+           "clamp_to_box", "box_signed_distance"]

@@ -65,6 +65,12 @@ def pair_geometry(model, kin):
         by_centre = collision.point_box(point, radius, box_centre, box_rotation, half_extents,
                                         gather(kin.position, body[:, 0], n, dtype))
         mask = pt.constant(model.pair_box_corner)
+        # A corner is no deeper in the other box than the two boxes overlap (and not in it when they are apart).
+        carrier = gather(kin.rotation, body[:, 0], n, dtype)
+        corner_distance = collision.no_deeper_than_the_boxes(
+            by_centre[0], gather(kin.position, body[:, 0], n, dtype) - box_centre, carrier,
+            const(model.body_size[body[:, 0]]), box_rotation, half_extents)
+        by_centre = (corner_distance, *by_centre[1:])
         geometry = tuple(pt.switch(mask if k == 0 else mask[:, None], c, d)
                          for k, (c, d) in enumerate(zip(by_centre, by_depth)))
         parts.append((body[:, 0], body[:, 1], *geometry))
