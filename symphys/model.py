@@ -243,6 +243,7 @@ class Model:
     pair_round_body: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2), np.int64))
     pair_round_half: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2)))  # m
     pair_round_radius: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2)))  # m
+    pair_round_second: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, bool))  # capsule pairs
     pair_box_body: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2), np.int64))
     pair_box_offset: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3)))  # m, body frame
     pair_box_half: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # m

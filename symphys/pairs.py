@@ -6,8 +6,10 @@ conaffinity_b) or (contype_b & conaffinity_a)``, is not joined by a joint, is no
 of contact candidates (each one a normal and two friction rows with a switch on distance), of two
 kinds that the step evaluates vectorized, one set of graph operations per kind:
 
-- round-round (sphere or capsule against sphere or capsule): 1 candidate, the closest points of
-  the two segments (a sphere is a segment of length 0);
+- round-round (sphere or capsule against sphere or capsule): the closest points of the two
+  segments (a sphere is a segment of length 0); capsule against capsule 2 candidates, the second
+  the other end of the segments' overlap, which lying side by side they touch along
+  (physics/collision.py, segment_segment_second);
 - point-box: a sphere (radius 0 for a box corner) fixed in one body against a box: 1 for a sphere,
   3 for a capsule (its two end spheres and the point of its axis nearest the box), 16 for two
   boxes (each one's 8 corners against the other's faces);
@@ -40,6 +42,7 @@ class PairCandidates:
     round_body: np.ndarray  # (C_r, 2) int: bodies a, b (normal from b to a)
     round_half: np.ndarray  # (C_r, 2) m: half length of each segment along its body z (0: sphere)
     round_radius: np.ndarray  # (C_r, 2) m
+    round_second: np.ndarray  # (C_r,) bool: a capsule pair's second point (the other end of their overlap)
     box_body: np.ndarray  # (C_b, 2) int: the body carrying the point, the box
     box_offset: np.ndarray  # (C_b, 3) m: the point (segment centre) in its body's frame
     box_half: np.ndarray  # (C_b,) m: half length along the body's z over which the point seeks the box
@@ -108,7 +111,8 @@ def pair_candidates(bodies: list[dict], pairs: list[tuple[int, int]], dtype) -> 
         shape_a, shape_b = bodies[a]["shape"], bodies[b]["shape"]
         if shape_a != Shape.BOX and shape_b != Shape.BOX:
             (half_a, radius_a), (half_b, radius_b) = round_of(a), round_of(b)
-            round_rows.append(((a, b), (half_a, half_b), (radius_a, radius_b)))
+            for second in (False, True) if half_a > 0 and half_b > 0 else (False,):
+                round_rows.append(((a, b), (half_a, half_b), (radius_a, radius_b), second))
         elif shape_b == Shape.BOX:
             points_against_box(a, b)
             if shape_a == Shape.BOX:
@@ -123,7 +127,7 @@ def pair_candidates(bodies: list[dict], pairs: list[tuple[int, int]], dtype) -> 
     n_r, n_b, n_e = len(round_rows), len(box_rows), len(edge_rows)
     return PairCandidates(
         round_body=column(round_rows, 0, (n_r, 2), np.int64), round_half=column(round_rows, 1, (n_r, 2)),
-        round_radius=column(round_rows, 2, (n_r, 2)),
+        round_radius=column(round_rows, 2, (n_r, 2)), round_second=column(round_rows, 3, (n_r,), bool),
         box_body=np.array([(r[0], r[1]) for r in box_rows], dtype=np.int64).reshape(n_b, 2),
         box_offset=column(box_rows, 2, (n_b, 3)), box_half=column(box_rows, 3, (n_b,)),
         box_radius=column(box_rows, 4, (n_b,)), box_corner=column(box_rows, 5, (n_b,), bool),

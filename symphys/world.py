@@ -391,6 +391,7 @@ class World:
             body_fixed=frozen_array([x["fixed"] for x in self._bodies], bool),
             pair_round_body=frozen_array(candidates.round_body), pair_round_half=frozen_array(candidates.round_half),
             pair_round_radius=frozen_array(candidates.round_radius),
+            pair_round_second=frozen_array(candidates.round_second),
             pair_box_body=frozen_array(candidates.box_body), pair_box_offset=frozen_array(candidates.box_offset),
             pair_box_half=frozen_array(candidates.box_half), pair_box_radius=frozen_array(candidates.box_radius),
             pair_box_corner=frozen_array(candidates.box_corner), pair_edge_body=frozen_array(candidates.edge_body),

@@ -96,6 +96,86 @@ def test_round_round_distance_normal_and_point(segments):
     np.testing.assert_allclose(point, midway, atol=ATOL_DISTANCE)
 
 
+def rotate(v, axis, angle):
+    """v turned by ``angle`` (rad) about unit ``axis`` (Rodrigues), row-wise."""
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    return v * cos + np.cross(axis, v) * sin + axis * np.sum(axis * v, axis=1, keepdims=True) * (1 - cos)
+
+
+@pytest.fixture(scope="module")
+def capsule_pairs():
+    """Capsule axes side by side: b's axis is a's turned by 0 (a quarter), 1e-7 to 1e-2 rad (half) or
+    0.3 to pi/2 rad (a quarter, crossing; some exactly perpendicular), reversed at random, moved 0.1 to
+    0.2 m sideways and up to 0.4 m along; half lengths 0.05 to 0.5 m.  A generator of its own, so that
+    the other fixtures' random cases stay those of their measurements."""
+    rng = np.random.default_rng(19)
+    ca = rng.normal(size=(N, 3)) * 0.3
+    ua = unit(rng.normal(size=(N, 3)))
+    angle = np.concatenate([np.zeros(N // 4), 10 ** rng.uniform(-7, -2, N // 2),
+                            rng.uniform(0.3, np.pi / 2, N - 3 * N // 4)])
+    angle[-10:] = np.pi / 2
+    turn = unit(np.cross(ua, rng.normal(size=(N, 3))))
+    ub = rotate(ua, turn, angle) * np.where(rng.random((N, 1)) < 0.5, -1, 1)
+    side = unit(np.cross(ua, rng.normal(size=(N, 3))))
+    cb = ca + side * rng.uniform(0.1, 0.2, (N, 1)) + ua * rng.uniform(-0.4, 0.4, (N, 1))
+    ha, hb = rng.uniform(0.05, 0.5, N), rng.uniform(0.05, 0.5, N)
+    return ca, ua, ha, cb, ub, hb, angle
+
+
+def test_capsules_side_by_side_touch_at_both_ends_of_their_overlap(capsule_pairs):
+    """A capsule pair's two points (segment_segment_second): the first is the closest pair (the
+    brute-force minimum); the second is a pair of points of the two segments, its a-point as far along a
+    as the brute force puts it.  Near-parallel pairs (up to 1e-2 rad) whose overlap is longer than the
+    switch-off spread have their a-points at both ends of the overlap of b's 20,001 sampled points
+    projected on a's axis (parallel ones all, skew ones mostly; the rest mirror images about its
+    middle), so the rows hold the whole line along which they touch; crossing pairs
+    (perpendicular ones exactly) keep one point: the second is off or lies on the first."""
+    ca, ua, ha, cb, ub, hb, angle = capsule_pairs
+    geometry = (ca, ua, ha, cb, ub, hb)
+    radius = np.full(N, 0.05)
+    p0a, p0b, _ = evaluate(collision.segment_segment_second, *geometry, np.zeros(N))
+    p1a, p1b, spread = evaluate(collision.segment_segment_second, *geometry, np.ones(N))
+    (distance1, *_) = evaluate(collision.round_round, ca, ua, ha, radius, cb, ub, hb, radius, np.ones(N))
+    for name, p, c, u, h in (("a", p0a, ca, ua, ha), ("b", p0b, cb, ub, hb), ("a'", p1a, ca, ua, ha),
+                             ("b'", p1b, cb, ub, hb)):
+        along = np.sum((p - c) * u, axis=1)
+        assert np.all(np.abs(along) <= h + 1e-12), name
+        np.testing.assert_allclose(p, c + along[:, None] * u, atol=1e-12)
+    brute = np.array([brute_segment_distance(*(x[i] for x in geometry)) for i in range(N)])
+    np.testing.assert_allclose(np.linalg.norm(p0a - p0b, axis=1), brute, atol=ATOL_BRUTE)
+    # The second b-point is the nearest of b's to the second a-point (brute force over b).
+    brute1 = np.array([brute_segment_distance(p1a[i], ub[i], 0.0, cb[i], ub[i], hb[i], samples=3)
+                       for i in range(N)])  # a point: closed-form clamp onto b
+    np.testing.assert_allclose(np.linalg.norm(p1a - p1b, axis=1), brute1, atol=1e-12)
+    s0, s1 = (np.sum((p - ca) * ua, axis=1) for p in (p0a, p1a))
+    t = np.linspace(-1, 1, 20001)
+    projected = np.einsum("nk,nk->n", cb - ca, ua)[:, None] + t[None] * (hb * np.sum(ua * ub, axis=1))[:, None]
+    lower = np.maximum(projected.min(axis=1), -ha)
+    upper = np.minimum(projected.max(axis=1), ha)
+    resolution = 2 * hb / 20000  # m along a
+    on = distance1 < collision.FAR / 2
+    assert np.all(spread[on] >= collision.SPREAD_RADII * 0.05)
+    assert np.all(distance1[on] >= brute[on] - 0.1 - 1e-12), "never deeper than the capsules overlap"
+    near = (angle < 1e-2) & (upper - lower > collision.SPREAD_RADII * 0.05 + 1e-6)
+    assert near.sum() > N / 2, near.sum()
+    assert np.all(on[near])
+    atol = resolution.max() + 1e-9
+    np.testing.assert_allclose((s0 + s1)[near], (lower + upper)[near], atol=atol)  # mirror images
+    # Mostly the closest point is at an end of the overlap, and the second at the other; axes skew by up to
+    # 1e-2 rad can also come closest a little inside the overlap (by 7 mm here), the second as far inside.
+    ends = near & (np.minimum(abs(s0 - lower), abs(s0 - upper)) < atol)
+    assert ends.sum() > 0.95 * near.sum(), (ends.sum(), near.sum())
+    assert np.all(ends[near & (angle == 0)])
+    np.testing.assert_allclose(np.sort(np.stack([s0, s1], axis=1)[ends], axis=1),
+                               np.stack([lower, upper], axis=1)[ends], atol=atol)
+    crossing = angle > 0.3
+    assert np.all(~on[angle == np.pi / 2])
+    further = distance1[crossing & on] + 0.1 - brute[crossing & on]
+    print(f"capsule pairs: {near.sum()} side by side with two points ({ends.sum()} at the overlap's ends); "
+          f"of {crossing.sum()} crossing, "
+          f"{on[crossing].sum()} with a second, {further.min():.3g} m or more further out than the first")
+
+
 def test_sphere_against_box_inside_and_outside(rng):
     """Sphere centres around a rotated box: the signed distance is the box's (Euclidean outside,
     minus the depth below the nearest face inside) minus the radius; the normal points from the box

@@ -92,9 +92,11 @@ def test_step_graph_has_the_same_size_for_6_and_1000_jointed_bodies():
 
 
 def test_body_contacts_graph_has_the_same_size_for_few_and_many_pairs():
-    """Every kind of body-body candidate (sphere-capsule, sphere-box, capsule-box, box-box) among 42
-    bodies (861 pairs, 942 candidates) and among the first 22 of them (258): the same graphs; each kind
-    is one vectorized set of operations, however many candidates it has."""
+    """Every kind of body-body candidate (sphere-capsule, capsule-capsule, sphere-box, capsule-box,
+    box-box) among 42 bodies (861 pairs, 943 candidates) and among the first 22 of them (258, no
+    capsule pair): the same graphs; each kind is one vectorized set of operations, however many
+    candidates it has."""
     few, many = ground_scene(22, contype=1), ground_scene(42, contype=1)
-    assert (few.n_pair_contacts, many.n_pair_contacts) == (258, 942)  # 8 edge crossings per box pair
+    # 8 edge crossings per box pair; 2 points for the one capsule pair
+    assert (few.n_pair_contacts, many.n_pair_contacts) == (258, 943)
     assert node_counts(many) == node_counts(few)

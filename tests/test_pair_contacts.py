@@ -214,6 +214,51 @@ def test_boxes_rest_on_edges_where_no_corner_touches_a_face():
         np.testing.assert_allclose(traj.orientation[-1, body], traj.orientation[0, body], atol=ATOL_LEVEL, err_msg=name)
 
 
+ANGULAR_SPEED_LIMIT = 1e-3  # rad/s: a log at rest does not roll or rock
+
+
+def log_scenes():
+    """1 kg capsules (r = 5 cm, 0.6 m long, friction 0.8) on fixed capsules: one in the groove of two
+    parallel logs 1 cm apart (a log pile), shifted 0.15 m along them (its centre 7.5 cm off the middle of
+    their overlap) and turning at 0.05 rad/s about the horizontal across them; one laid crosswise over
+    two logs 0.4 m apart, off-centre by 0.1 m and turning 0.05 rad/s the same way.  Both start 0.1 mm
+    above their supports.  (body index of the log pile's top, of the crosswise one)."""
+    world = sp.World(dt=0.01, method="gauss_seidel")
+    r, length = 0.05, 0.6
+    along_x, along_y = axis_angle_to_quat((0, 1, 0), np.pi / 2), axis_angle_to_quat((1, 0, 0), np.pi / 2)
+    spacing = r + 0.005
+    for y in (-spacing, spacing):
+        world.add_capsule(radius=r, length=length, position=(0, y, r), orientation=along_x, fixed=True)
+    top = world.add_capsule(radius=r, length=length, mass=1.0, friction=0.8, orientation=along_x,
+                            position=(0.15, 0, r + np.sqrt((2 * r) ** 2 - spacing ** 2) + 1e-4),
+                            angular_velocity=(0, 0.05, 0))
+    for y in (-0.2, 0.2):
+        world.add_capsule(radius=r, length=length, position=(2, y, r), orientation=along_x, fixed=True)
+    across = world.add_capsule(radius=r, length=length, mass=1.0, friction=0.8, orientation=along_y,
+                               position=(2.05, 0.1, 3 * r + 1e-4), angular_velocity=(0.05, 0, 0))
+    world.exclude_distant_contacts(0.5)
+    return world.build(), top.index, across.index
+
+
+def test_capsules_rest_along_two_logs_and_across_them():
+    """A log pile's top log and a capsule laid crosswise rest 2 s within 1 mm of where they settled after
+    0.5 s, neither rolling nor rocking (angular speed < 1e-3 rad/s; measured 2e-14).  Each capsule pair has
+    two points, the ends of the overlap of the two axes where they lie side by side; crossing ones keep one.
+    With one point at the middle of the overlap the top log rocked about it: still 0.28 rad/s after 2.5 s,
+    3 mm lower."""
+    model, top, across = log_scenes()
+    assert model.n_pair_contacts == 4 * 2 and model.pair_round_second.sum() == 4
+    traj = sp.simulate(model, steps=250)
+    for name, body in (("log pile", top), ("crosswise", across)):
+        position = traj.position[:, body]
+        drift = np.linalg.norm(position[50:] - position[50], axis=-1).max()
+        assert drift < DRIFT_LIMIT, f"{name}: drift {drift:.3g} m"
+        spin = np.linalg.norm(traj.angular_velocity[50:, body], axis=-1).max()
+        assert spin < ANGULAR_SPEED_LIMIT, f"{name}: angular speed {spin:.3g} rad/s"
+        assert np.linalg.norm(traj.velocity[-1, body]) < SPEED_LIMIT, name
+        np.testing.assert_allclose(position[-1], position[0], atol=ATOL_SUPPORT, err_msg=name)
+
+
 def sphere_stacks(gap=0.001, friction=0.1):
     """Five 1 kg spheres (r = 0.1 m): four in a square on the ground, ``gap`` (m) apart, and one in their
     pocket; twice, the first in a corral of four fixed walls ``gap`` / 2 from the square, the second

@@ -9,7 +9,8 @@ axis, half = 0 for a sphere) swept by a radius.  Boxes are given by centre, rota
 world) and half extents.
 
 Degenerate cases are written to keep values and gradients finite: coincident points get the
-normal +z, parallel segments their overlap's midpoint, ties at the box's surface one side.
+normal +z, parallel segments their overlap's midpoint (a capsule pair's two points: its two ends),
+ties at the box's surface one side.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from .rows import project
 
 TINY_SQUARED = 1e-18  # m^2: closer points than 1e-9 m count as coincident (their normal is +z)
 PARALLEL = 1e-9  # 1 - cos^2 of the angle between two segment axes below which they are parallel
+# A capsule pair's second point (segment_segment_second) counts only this many times the smaller radius
+# along a's axis from the first: nearer, it would double the first's row (crossing capsules: 0 apart).
+# Measured on 100 random crossing pairs of 5 cm capsules (/tmp/notes/helper19c_spread.py): a second point
+# under 2.5 cm from the first lies as little as 5 um further out, within the soft rows' resting depth
+# (g / omega^2 = 0.4 mm), a second spring on the same spot; beyond 2.5 cm at least 0.82 mm, a speculative
+# row that holds nothing at rest.  Side by side, capsules' second points lie the overlap's length away.
+SPREAD_RADII = 0.5
 SEEK_SAMPLES = 17  # points of a capsule's axis tried against a box per level (see segment_box_point)
 SEEK_LEVELS = 3  # levels of samples: 1/2048 of the axis
 EDGE_SLOP = 1e-6  # m: an edge crossing nearer an edge's end than this is the corner's (box_edge_crossing)
@@ -67,11 +75,65 @@ def segment_segment(centre_a, axis_a, half_a, centre_b, axis_b, half_b):
     return centre_a + s[..., None] * axis_a, centre_b + t[..., None] * axis_b
 
 
-def round_round(centre_a, axis_a, half_a, radius_a, centre_b, axis_b, half_b, radius_b):
-    """(distance (...), normal from b to a (..., 3), contact point (..., 3)) of two round shapes."""
-    point_a, point_b = segment_segment(centre_a, axis_a, half_a, centre_b, axis_b, half_b)
+def segment_segment_second(centre_a, axis_a, half_a, centre_b, axis_b, half_b, second):
+    """Two point pairs per pair of segments, for capsules lying along each other: (point_a, point_b,
+    spread (m)), where ``second`` (...) is false the closest points (parallel axes: the nearer end of the
+    overlap of b's projection onto a's axis with a), where true the other end of that overlap.
+
+    Near-parallel segments have their closest points at one end of the overlap (the free optimum lies
+    far out and is clamped), so the two pairs are its two ends: a capsule resting along another, or in
+    the groove of two (a log pile), has two supports and cannot rock about a single middle one.  The
+    second a-point is the first's mirror image in the overlap's middle, lower + upper - s (continuous);
+    b's point is the nearest to it.  It is a true pair of points of the two segments, so its distance
+    is never below the segments' distance (a crossing pair's lies further out, usually beyond any
+    margin).  ``spread`` = |s_second - s_first|, 0 for the first pair: crossing segments (perpendicular
+    ones exactly) have the second point on the first, which the caller switches off (round_round).
+    """
+    r = centre_a - centre_b
+    b = math3d.dot(axis_a, axis_b)
+    c = math3d.dot(axis_a, r)
+    f = math3d.dot(axis_b, r)
+    denominator = 1.0 - b * b
+    parallel = pt.lt(denominator, PARALLEL)
+    s_free = (b * f - c) / pt.switch(parallel, 1.0, denominator)
+    reach = half_b * abs(b)
+    lower, upper = pt.maximum(-half_a, -c - reach), pt.minimum(half_a, -c + reach)
+
+    def gap_squared(s_):  # from a's point s_ to its nearest point of b
+        t_ = project(f + b * s_, -half_b, half_b)
+        v = r + s_[..., None] * axis_a - t_[..., None] * axis_b
+        return pt.sum(v * v, axis=-1)
+
+    # Parallel (to within sqrt(PARALLEL) rad): the nearer end of the overlap, exact up to rounding where
+    # the axes are not quite parallel (the overlap's middle is off by up to its length times the angle).
+    low, high = project(lower, -half_a, half_a), project(upper, -half_a, half_a)
+    start = pt.switch(pt.lt(gap_squared(high), gap_squared(low)), high, low)
+    s = project(pt.switch(parallel, start, s_free), -half_a, half_a)
+    t = project(f + b * s, -half_b, half_b)
+    s = project(b * t - c, -half_a, half_a)
+    s_other = project(lower + upper - s, -half_a, half_a)
+    t_other = project(f + b * s_other, -half_b, half_b)
+    use = pt.gt(second, 0.5)
+    s_out, t_out = pt.switch(use, s_other, s), pt.switch(use, t_other, t)
+    spread = pt.switch(use, abs(s_other - s), 0.0)
+    return centre_a + s_out[..., None] * axis_a, centre_b + t_out[..., None] * axis_b, spread
+
+
+def round_round(centre_a, axis_a, half_a, radius_a, centre_b, axis_b, half_b, radius_b, second=None):
+    """(distance (...), normal from b to a (..., 3), contact point (..., 3)) of two round shapes.
+
+    ``second`` (...), 0 or 1 per candidate (capsule pairs have one of each): the points of
+    segment_segment_second; a second point nearer the first than SPREAD_RADII times the smaller radius
+    along a's axis is off (distance FAR)."""
+    if second is None:
+        point_a, point_b = segment_segment(centre_a, axis_a, half_a, centre_b, axis_b, half_b)
+    else:
+        point_a, point_b, spread = segment_segment_second(centre_a, axis_a, half_a, centre_b, axis_b, half_b, second)
     gap, normal = safe_unit(point_a - point_b)
     distance = gap - radius_a - radius_b
+    if second is not None:
+        off = pt.and_(pt.gt(second, 0.5), pt.lt(spread, SPREAD_RADII * pt.minimum(radius_a, radius_b)))
+        distance = pt.switch(off, FAR, distance)
     # Midway between the surface points point_a - radius_a n and point_b + radius_b n.
     point = 0.5 * (point_a + point_b) + (0.5 * (radius_b - radius_a))[..., None] * normal
     return distance, normal, point
@@ -323,5 +385,5 @@ def separating_axes(rotation_a, rotation_b):
 
 
 __all__ = ["box_edge_crossing", "box_box_gap", "no_deeper_than_the_boxes", "separating_axes", "edge_table",
-           "face_towards", "round_round", "segment_segment", "segment_box_point", "point_box", "safe_unit",
-           "clamp_to_box", "box_signed_distance"]
+           "face_towards", "round_round", "segment_segment", "segment_segment_second", "segment_box_point",
+           "point_box", "safe_unit", "clamp_to_box", "box_signed_distance"]

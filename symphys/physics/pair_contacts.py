@@ -45,11 +45,13 @@ def pair_geometry(model, kin):
 
     if len(model.pair_round_body):
         body, half, radius = model.pair_round_body, model.pair_round_half, model.pair_round_radius
+        second = model.pair_round_second if len(model.pair_round_second) == len(body) else np.zeros(len(body), bool)
         zero = np.zeros((len(body), 3))
         centre_a, axis_a, _ = pose(body[:, 0], zero)
         centre_b, axis_b, _ = pose(body[:, 1], zero)
         geometry = collision.round_round(centre_a, axis_a, const(half[:, 0]), const(radius[:, 0]),
-                                         centre_b, axis_b, const(half[:, 1]), const(radius[:, 1]))
+                                         centre_b, axis_b, const(half[:, 1]), const(radius[:, 1]),
+                                         const(second))
         parts.append((body[:, 0], body[:, 1], *geometry))
     if len(model.pair_box_body):
         body = model.pair_box_body
