@@ -259,6 +259,21 @@ def test_capsules_rest_along_two_logs_and_across_them():
         np.testing.assert_allclose(position[-1], position[0], atol=ATOL_SUPPORT, err_msg=name)
 
 
+def test_capsule_falling_flat_on_a_capsule_bounces_without_spin():
+    """A capsule falling flat at 2 m/s (e = 0.5, no friction, no gravity) onto a parallel fixed capsule,
+    its centre 0.1 m off the middle of their overlap: both points bounce, and it leaves straight up at
+    1 m/s without turning.  With one point at the overlap's middle it left spinning at 4.4 rad/s, at
+    0.86 m/s up and 0.16 m/s sideways."""
+    world = sp.World(dt=0.01, gravity=(0, 0, 0), method="gauss_seidel")
+    along_x = axis_angle_to_quat((0, 1, 0), np.pi / 2)
+    world.add_capsule(radius=0.05, length=0.6, orientation=along_x, fixed=True)
+    world.add_capsule(radius=0.05, length=0.6, mass=1.0, friction=0.0, restitution=0.5, orientation=along_x,
+                      position=(0.2, 0, 0.12), velocity=(0, 0, -2.0))
+    traj = sp.simulate(world.build(), steps=10)
+    np.testing.assert_allclose(traj.velocity[-1, 1], [0, 0, 1.0], atol=1e-9)
+    np.testing.assert_allclose(traj.angular_velocity[-1, 1], 0.0, atol=1e-9)
+
+
 def sphere_stacks(gap=0.001, friction=0.1):
     """Five 1 kg spheres (r = 0.1 m): four in a square on the ground, ``gap`` (m) apart, and one in their
     pocket; twice, the first in a corral of four fixed walls ``gap`` / 2 from the square, the second
