@@ -100,6 +100,8 @@ def check_params(model: Model, params, batch: int | None):
         symbolic = checks.is_graph_variable(value)
         if not symbolic:
             value = checks.numeric_array(value, label)
+        else:
+            _check_graph_dtype(model, label, value)
         shape = _shape(value)
         if field.name.startswith("ground_"):
             checks.array_shape(shape, [], label)
@@ -113,6 +115,26 @@ def check_params(model: Model, params, batch: int | None):
         if not symbolic:
             _check_range(model, label, field.name, value)
     return params
+
+
+def _check_graph_dtype(model: Model, label: str, value) -> None:
+    """A parameter expression must be floating point, and not wider than the model's float type.
+
+    Integer or boolean expressions are refused rather than cast (a Poisson or Bernoulli random
+    variable as a mass is a modelling error).  A float64 expression in a float32 model is refused
+    rather than silently downcast: PyMC's random variables follow ``floatX`` (float64 by
+    default), so the mismatch usually means a float32 model inside a float64 PyMC model; cast
+    the expression explicitly if the precision loss is intended.  float32 into float64 is exact
+    and allowed.
+    """
+    dtype = str(value.dtype)
+    if not dtype.startswith("float"):
+        raise checks.ArgumentTypeError(f"{label} must be a floating-point expression ({model.dtype}), got dtype "
+                                       f"{dtype}")
+    if np.dtype(dtype).itemsize > np.dtype(model.dtype).itemsize:
+        raise ValueError(f"{label} is a {dtype} expression but the model is {model.dtype}: it would be "
+                         f"downcast silently; cast it explicitly (pt.cast(x, {model.dtype!r})) or build the "
+                         f"model with dtype={dtype!r}")
 
 
 def _check_range(model: Model, label: str, name: str, value: np.ndarray) -> None:

@@ -22,7 +22,13 @@ def graph_params(model: Model, params: Params | None) -> Params:
 
     def per_body(x):
         x = as_tensor(x, dtype)
-        return x[None, :] if x.ndim == 1 else x
+        x = x[None, :] if x.ndim == 1 else x
+        if x.type.shape[1] is None:
+            # An expression whose length the graph does not know (e.g. a PyMC variable sized by
+            # coords): a wrong length then fails at the first evaluation (PyMC's start-point
+            # check, before sampling), not as a broadcast deep in the step.
+            x = pt.specify_shape(x, (x.type.shape[0], model.n_bodies))
+        return x
 
     return Params(
         body_mass=per_body(params.body_mass),

@@ -1,0 +1,250 @@
+"""Bayesian system identification: friction, restitution and mass from observed trajectories.
+
+The scene (``sysid.xml``, MJCF): a 2 kg box (0.2 x 0.2 x 0.1 m) on the ground is pushed along +x
+by a known force of 20 N for 0.4 s and slides to rest; beside it a ball (r = 5 cm) falls from
+1 m and bounces.  Observations: the centres of both bodies at 50 Hz for 1.2 s with 2 mm Gaussian
+noise, made by MuJoCo from the same file when the ``mujoco`` package is installed (a check of
+symphys against another engine), else by symphys itself with known parameters.
+
+Unknowns: the box-ground sliding friction coefficient (the floor and the box share it), the
+ball's restitution, the box's mass (kg) and the observation noise (m).  PyMC samples their
+posterior with NUTS through the symphys rollout (``symphys.pymc.trajectory``); Gauss-Newton
+with the exact Jacobian and CMA-ES give point fits for comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+
+import numpy as np
+
+import symphys as sp
+from symphys.pymc import require_pymc, trajectory
+
+SCENE = os.path.join(os.path.dirname(__file__), "sysid.xml")
+DURATION = 1.2  # s observed
+RATE = 50.0  # Hz, observation rate
+NOISE = 0.002  # m, standard deviation of the observation noise
+PUSH_FORCE = 20.0  # N along +x, on the box's centre of mass
+PUSH_SECONDS = 0.4  # s, from t = 0
+MUJOCO_TIMESTEP = 0.002  # s: MuJoCo's reference runs finer than symphys's 0.01 s
+BODIES = ("box", "ball")
+# The scene's values (sysid.xml); symphys-made data use these as the truth.
+TRUTH = {"friction": 0.5, "restitution": 0.57, "mass": 2.0}
+NAMES = ("friction", "restitution", "mass")
+UNITS = {"friction": "", "restitution": "", "mass": "kg", "sigma": "m"}
+HDI_PROB = 0.94
+
+
+def build_model(dtype: str = "float64", dt: float | None = None) -> sp.Model:
+    """The scene as a symphys Model (dt: the file's 0.01 s unless given); MJCF approximations
+    (the ball's solref) are not warned about."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sp.MJCFWarning)
+        world = sp.load_mjcf(SCENE, dtype=dtype)
+    if dt is not None:
+        world.dt = sp.checks.positive(dt, "dt")
+    model = world.build()
+    assert model.n_pair_contacts == 0, "box and ball must not collide (contype/conaffinity)"
+    return model
+
+
+def steps_and_every(model: sp.Model) -> tuple[int, int]:
+    """(time steps covering DURATION, steps per observation at RATE)."""
+    every = int(round(1.0 / (RATE * model.dt)))
+    if not np.isclose(every * model.dt * RATE, 1.0):
+        raise ValueError(f"the model's dt {model.dt} s does not divide the observation period {1 / RATE} s")
+    return int(round(DURATION / model.dt)), every
+
+
+def push_wrench(model: sp.Model, steps: int) -> np.ndarray:
+    """(steps, n_bodies, 6) external [force, torque] (N, N m): the push on the box."""
+    wrench = np.zeros((steps, model.n_bodies, 6))
+    pushed = np.arange(steps) * model.dt < PUSH_SECONDS - 1e-9
+    wrench[pushed, model.body_index("box"), 0] = PUSH_FORCE
+    return wrench
+
+
+def scene_params(model: sp.Model, friction, restitution, mass) -> dict:
+    """Params fields of the scene for the three unknowns, graph expressions of shape () or (batch,).
+
+    friction: the box-ground coefficient mu, as the box's coefficient mu^2 against a ground of 1
+    (symphys mixes the geometric mean, sqrt(mu^2 * 1) = mu; MuJoCo the maximum of the file's 0.5
+    and 0.5), so that every unknown is per body and a batch can give each world its own.
+    restitution: the ball's (the ground's is 0; symphys takes the larger of the two).
+    mass: the box's (kg); the ball keeps the file's mass.  Per-body fields come out as (n_bodies,)
+    or (batch, n_bodies).
+    """
+    pt = sp.backend.pt
+    dtype = model.dtype
+    box, ball = model.body_index("box"), model.body_index("ball")
+    friction, restitution, mass = (pt.as_tensor_variable(x) for x in (friction, restitution, mass))
+
+    def per_body(values, index, value):  # the model's values with entry ``index`` replaced
+        ones = pt.ones_like(value)
+        return pt.stack([value if i == index else ones * np.asarray(v, dtype=dtype) for i, v in enumerate(values)],
+                        axis=-1)
+
+    return {"body_mass": per_body(model.body_mass, box, mass),
+            "body_friction": per_body(model.body_friction, box, friction ** 2),
+            "body_restitution": per_body(np.zeros(model.n_bodies), ball, restitution),
+            "ground_friction": np.asarray(1.0), "ground_restitution": np.asarray(0.0)}
+
+
+@dataclasses.dataclass
+class Observations:
+    """Noisy positions of the scene's bodies and where they came from."""
+
+    times: np.ndarray  # (frames,) s
+    positions: np.ndarray  # (frames, 2, 3) m, box then ball
+    source: str  # "MuJoCo 4.0.1" or "symphys"
+    truth: dict  # the true (or, for MuJoCo, measured effective) values of the unknowns
+    noise: float  # m
+    clean: np.ndarray  # (frames, 2, 3) m, before the noise
+
+
+def mujoco_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mujoco") is not None
+
+
+def mujoco_observations(seed: int = 0, noise: float = NOISE) -> Observations:
+    """MuJoCo's trajectories of the scene (timestep MUJOCO_TIMESTEP), sampled at RATE, plus noise.
+
+    The truth: the file's friction and mass, and the ball's restitution measured from MuJoCo's
+    own velocities (rebound over impact speed at the first bounce): MuJoCo has no restitution
+    coefficient, its bounce comes from the contact's spring and damper (solref).
+    """
+    import mujoco
+
+    m = mujoco.MjModel.from_xml_path(SCENE)
+    m.opt.timestep = MUJOCO_TIMESTEP
+    d = mujoco.MjData(m)
+    mujoco.mj_forward(m, d)
+    ids = [m.body(name).id for name in BODIES]
+    ball_dof = m.jnt_dofadr[m.body("ball").jntadr[0]] + 2  # the ball's vertical velocity
+    per_frame = int(round(1.0 / (RATE * MUJOCO_TIMESTEP)))
+    n_steps = int(round(DURATION / MUJOCO_TIMESTEP))
+    frames, ball_vz = [], []
+    for i in range(n_steps + 1):
+        if i % per_frame == 0:
+            frames.append(d.xpos[ids].copy())
+        ball_vz.append(float(d.qvel[ball_dof]))
+        d.xfrc_applied[ids[0], :3] = (PUSH_FORCE, 0.0, 0.0) if i * MUJOCO_TIMESTEP < PUSH_SECONDS - 1e-9 else 0.0
+        mujoco.mj_step(m, d)
+    clean = np.array(frames)
+    truth = {"friction": float(m.geom_friction[m.body_geomadr[ids[0]], 0]),
+             "restitution": first_bounce_restitution(np.array(ball_vz)),
+             "mass": float(m.body_mass[ids[0]])}
+    rng = np.random.default_rng(seed)
+    return Observations(np.arange(len(clean)) / RATE, clean + rng.normal(0.0, noise, clean.shape),
+                        f"MuJoCo {mujoco.__version__}", truth, noise, clean)
+
+
+def first_bounce_restitution(vertical_velocity: np.ndarray) -> float:
+    """Rebound speed over impact speed at the first bounce of a velocity series (m/s per step)."""
+    v = vertical_velocity
+    impact = int(np.argmax(np.diff(v) > 0.1 * abs(v.min())))  # the first step the ground pushes back
+    after = impact + int(np.argmax(np.diff(v[impact:]) <= 0))  # contact ends: no more upward push
+    return float(v[after] / -v[impact])
+
+
+# Coordinates that depend on the unknowns (the box's x and z, the ball's z): the point fits' residuals.
+FIT_COORDINATES = ((0, 0), (0, 2), (1, 2))
+LOWER, UPPER = np.array([1e-3, 0.0, 1e-2]), np.array([3.0, 1.0, 50.0])  # bounds of the point fits
+
+
+class Scene:
+    """The scene's model and compiled rollouts: positions, and for the point fits the residuals'
+    exact Jacobian and a batch of positions for CMA-ES's population."""
+
+    def __init__(self, backend: str | None = None, dtype: str = "float64", dt: float | None = None,
+                 population: int = 8, jacobian: bool = True):
+        self.model = model = build_model(dtype, dt)
+        self.steps, self.every = steps_and_every(model)
+        self.wrench = push_wrench(model, self.steps)
+        self.backend = sp.backend.resolve_backend(backend)
+        self.population = population
+        pt = sp.backend.pt
+        start = time.perf_counter()
+        theta = sp.backend.tensor("theta", (3,), dtype)
+        self._positions = sp.compile([theta], [self.positions_graph(theta[0], theta[1], theta[2])], self.backend)
+        thetas = sp.backend.tensor("thetas", (population, 3), dtype)
+        self._batch = sp.compile([thetas], [self.batch_positions_graph(thetas)], self.backend)
+        if jacobian:
+            # d residual / d theta with one reverse pass: world r of a batch of n_res copies of theta
+            # differentiates residual r only (the ball experiment's trick, ball.py).
+            frames = self.steps // self.every + 1
+            n_res = frames * len(FIT_COORDINATES)
+            # The copies are a graph input: PyTensor differentiates with respect to inputs (an
+            # intermediate broadcast of theta can be rewritten away inside the scan's graph).
+            copies = sp.backend.tensor("copies", (n_res, 3), dtype)
+            residuals = self._fit_coordinates(self.batch_positions_graph(copies))  # (n_res worlds, n_res)
+            diagonal = pt.sum(residuals[pt.arange(n_res), pt.arange(n_res)])
+            self._jacobian = sp.compile([copies], [residuals[0], sp.grad(diagonal, copies)], self.backend)
+            self.n_res = n_res
+            self.residuals_and_jacobian(self.truth_vector())
+        self._positions(self.truth_vector())
+        self._batch(np.repeat(self.truth_vector()[None], population, axis=0))
+        self.compile_seconds = time.perf_counter() - start
+
+    @staticmethod
+    def truth_vector() -> np.ndarray:
+        return np.array([TRUTH[n] for n in NAMES])
+
+    def positions_graph(self, friction, restitution, mass):
+        """(frames, 2, 3) graph of the bodies' positions (m) for the unknowns (scalar graph expressions)."""
+        params = scene_params(self.model, friction, restitution, mass)
+        return trajectory(self.model, params, self.steps, list(BODIES), every=self.every, wrench=self.wrench)
+
+    def batch_positions_graph(self, thetas):
+        """(batch, frames, 2, 3) graph of positions for a (batch, 3) graph of unknowns, one per world."""
+        pt = sp.backend.pt
+        batch = thetas.type.shape[0]
+        params = self.model.params().replace(**scene_params(self.model, thetas[:, 0], thetas[:, 1], thetas[:, 2]))
+        wrench = np.repeat(self.wrench[:, None], batch, axis=1)
+        _, history = sp.rollout(self.model, self.model.initial_state(batch), self.steps, params, wrench=wrench)
+        bodies = [self.model.body_index(b) for b in BODIES]
+        return pt.moveaxis(history.position[::self.every][:, :, bodies], 1, 0)
+
+    @staticmethod
+    def _fit_coordinates(positions):
+        """(..., frames * 3) of (..., frames, 2, 3) positions: FIT_COORDINATES, frame-major."""
+        pt = sp.backend.pt
+        parts = [positions[..., body, axis] for body, axis in FIT_COORDINATES]
+        return pt.stack(parts, axis=-1).reshape((*positions.shape[:-3], -1))
+
+    def positions(self, theta) -> np.ndarray:
+        """(frames, 2, 3) m for theta = (friction, restitution, mass kg)."""
+        (out,) = self._positions(np.asarray(theta, dtype=self.model.dtype))
+        return out
+
+    def batch_positions(self, thetas) -> np.ndarray:
+        """(population, frames, 2, 3) m for (population, 3) unknowns."""
+        (out,) = self._batch(np.asarray(thetas, dtype=self.model.dtype))
+        return out
+
+    def fit_vector(self, positions: np.ndarray) -> np.ndarray:
+        """The fitted coordinates of (frames, 2, 3) positions, frame-major (as the residuals)."""
+        return np.stack([positions[..., body, axis] for body, axis in FIT_COORDINATES], axis=-1).reshape(
+            (*positions.shape[:-3], -1))
+
+    def residuals_and_jacobian(self, theta) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated fitted coordinates (n_res,) m and their exact Jacobian (n_res, 3)."""
+        copies = np.repeat(np.asarray(theta, dtype=self.model.dtype)[None], self.n_res, axis=0)
+        values, jacobian = self._jacobian(copies)
+        return values, jacobian
+
+
+def symphys_observations(scene: Scene, truth: dict | None = None, seed: int = 0,
+                         noise: float = NOISE) -> Observations:
+    """Observations simulated by symphys itself with known parameters (default TRUTH)."""
+    truth = dict(TRUTH if truth is None else truth)
+    clean = scene.positions([truth[n] for n in NAMES])
+    rng = np.random.default_rng(seed)
+    return Observations(np.arange(len(clean)) / RATE, clean + rng.normal(0.0, noise, clean.shape),
+                        "symphys", truth, noise, clean)
