@@ -248,3 +248,28 @@ def symphys_observations(scene: Scene, truth: dict | None = None, seed: int = 0,
     rng = np.random.default_rng(seed)
     return Observations(np.arange(len(clean)) / RATE, clean + rng.normal(0.0, noise, clean.shape),
                         "symphys", truth, noise, clean)
+
+
+def pymc_model(model: sp.Model, observations: Observations, steps: int | None = None, every: int | None = None):
+    """The PyMC model: priors on the unknowns, the symphys rollout as the mean of a Normal likelihood.
+
+    Priors (weakly informative): friction ~ LogNormal(log 0.4, 0.5), restitution ~ Beta(2, 2),
+    box mass ~ LogNormal(log 1.5, 0.5) kg, noise sigma ~ HalfNormal(0.01) m.  The likelihood
+    covers the coordinates the unknowns move (box x and z, ball z: FIT_COORDINATES).
+    """
+    pm = require_pymc()
+    default_steps, default_every = steps_and_every(model)
+    steps = default_steps if steps is None else steps
+    every = default_every if every is None else every
+    wrench = push_wrench(model, steps)
+    observed = np.stack([observations.positions[..., b, a] for b, a in FIT_COORDINATES], axis=-1)
+    with pm.Model() as pymc_model:
+        friction = pm.LogNormal("friction", mu=np.log(0.4), sigma=0.5)
+        restitution = pm.Beta("restitution", alpha=2.0, beta=2.0)
+        mass = pm.LogNormal("mass", mu=np.log(1.5), sigma=0.5)
+        sigma = pm.HalfNormal("sigma", sigma=0.01)
+        positions = trajectory(model, scene_params(model, friction, restitution, mass), steps, list(BODIES),
+                               every=every, wrench=wrench)
+        mean = sp.backend.pt.stack([positions[:, b, a] for b, a in FIT_COORDINATES], axis=-1)
+        pm.Normal("observed", mu=mean, sigma=sigma, observed=observed[: mean.type.shape[0] or len(observed)])
+    return pymc_model

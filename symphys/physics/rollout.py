@@ -87,8 +87,17 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
     n_batch = batch_size(batched.position)
     packing = _Packing(model.n_bodies, model.n_rows, n_batch)
 
+    # The params enter the scan as explicit non-sequences.  Closed over instead, scan copies the
+    # expressions behind them (down to the graph's roots) into its inner graph: a PyMC random
+    # variable would then sit inside the scan, out of reach of PyMC's replacement of random
+    # variables by their values, and gradients with respect to intermediate variables (a
+    # broadcast of the params) would be disconnected.
+    param_fields = list(vars(gparams).values())
+
     def one_step(*args):
         args = list(args)
+        inner_params = Params(*args[len(args) - len(param_fields):])
+        del args[len(args) - len(param_fields):]
         applied = args.pop(0) if wrench is not None else None
         targets = args.pop(0) if controls is not None else None
         carried = args[-1]
@@ -103,12 +112,12 @@ def _rollout(model, state, steps, params, wrench, controls, controller, truncate
             targets = as_tensor(controller(current, step_index), model.dtype)
         if force_field is not None:
             applied = as_tensor(force_field(current, step_index), model.dtype)
-        data = step_data(model, current, gparams, applied, warm, targets)
+        data = step_data(model, current, inner_params, applied, warm, targets)
         return packing.pack(data.next_state, data.impulse)
 
     def run(parts, start, count):
-        (history,) = scan(one_step, sequences=parts, outputs_info=[start], n_steps=count,
-                          name=scan_name("time_steps", model.dtype))
+        (history,) = scan(one_step, sequences=parts, outputs_info=[start], non_sequences=param_fields,
+                          n_steps=count, name=scan_name("time_steps", model.dtype))
         return history
 
     init_impulse = pt.zeros((n_batch, model.n_rows), dtype=model.dtype) if model.n_rows else None
