@@ -11,7 +11,8 @@ import zipfile
 # Each declares its subcommand with register(subparsers) (the handler: set_defaults(run=...)); it may also
 # offer models to `symphys graph --model` (GRAPH_MODELS: name -> build function) and motions to
 # `symphys view --model` (VIEW_MOTIONS: name -> function of the seconds giving a viewer Trajectory).
-EXAMPLES = ("symphys_models.ball", "symphys_models.billiards", "symphys_models.arm_cli", "symphys_models.quadruped_cli")
+EXAMPLES = ("symphys_models.ball", "symphys_models.billiards", "symphys_models.arm_cli", "symphys_models.quadruped_cli",
+            "symphys_models.sysid")
 GRAPH_SUFFIXES = (".svg", ".dot")  # the built-in layout writes SVG; .dot is graphviz text
 VIEW_SUFFIXES = (".html", ".htm", ".gif", ".mp4", ".npz")
 

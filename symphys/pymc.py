@@ -68,7 +68,8 @@ def as_params(model: Model, params) -> Params:
 
 def body_indices(model: Model, bodies, name: str = "observed_bodies") -> np.ndarray:
     """Indices of ``bodies`` (indices, names or Body handles with ``.index``), checked."""
-    if isinstance(bodies, (str, numbers.Integral)) or hasattr(bodies, "index") and not isinstance(bodies, (list, tuple)):
+    single = isinstance(bodies, (str, numbers.Integral)) or isinstance(getattr(bodies, "index", None), numbers.Integral)
+    if single:
         bodies = [bodies]
     try:
         items = list(bodies)

@@ -22,7 +22,6 @@ import warnings
 import numpy as np
 
 import symphys as sp
-from symphys.pymc import require_pymc, trajectory
 
 SCENE = os.path.join(os.path.dirname(__file__), "sysid.xml")
 DURATION = 1.2  # s observed
@@ -199,7 +198,7 @@ class Scene:
     def positions_graph(self, friction, restitution, mass):
         """(frames, 2, 3) graph of the bodies' positions (m) for the unknowns (scalar graph expressions)."""
         params = scene_params(self.model, friction, restitution, mass)
-        return trajectory(self.model, params, self.steps, list(BODIES), every=self.every, wrench=self.wrench)
+        return sp.pymc.trajectory(self.model, params, self.steps, list(BODIES), every=self.every, wrench=self.wrench)
 
     def batch_positions_graph(self, thetas):
         """(batch, frames, 2, 3) graph of positions for a (batch, 3) graph of unknowns, one per world."""
@@ -257,7 +256,7 @@ def pymc_model(model: sp.Model, observations: Observations, steps: int | None = 
     box mass ~ LogNormal(log 1.5, 0.5) kg, noise sigma ~ HalfNormal(0.01) m.  The likelihood
     covers the coordinates the unknowns move (box x and z, ball z: FIT_COORDINATES).
     """
-    pm = require_pymc()
+    pm = sp.pymc.require_pymc()
     default_steps, default_every = steps_and_every(model)
     steps = default_steps if steps is None else steps
     every = default_every if every is None else every
@@ -268,8 +267,225 @@ def pymc_model(model: sp.Model, observations: Observations, steps: int | None = 
         restitution = pm.Beta("restitution", alpha=2.0, beta=2.0)
         mass = pm.LogNormal("mass", mu=np.log(1.5), sigma=0.5)
         sigma = pm.HalfNormal("sigma", sigma=0.01)
-        positions = trajectory(model, scene_params(model, friction, restitution, mass), steps, list(BODIES),
+        positions = sp.pymc.trajectory(model, scene_params(model, friction, restitution, mass), steps, list(BODIES),
                                every=every, wrench=wrench)
         mean = sp.backend.pt.stack([positions[:, b, a] for b, a in FIT_COORDINATES], axis=-1)
         pm.Normal("observed", mu=mean, sigma=sigma, observed=observed[: mean.type.shape[0] or len(observed)])
     return pymc_model
+
+
+def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
+           sampler: str = "pymc", progress: bool = False):
+    """NUTS draws of the posterior; (InferenceData/DataTree, wall seconds including compilation).
+
+    sampler "pymc": PyMC's NUTS, its logp and gradient compiled by PyTensor's JAX linker (symphys's
+    mode; the default C/Numba modes compile the rollout's gradient for minutes and run it 10x
+    slower, RESULTS.md); "numpyro", "blackjax", "nutpie": PyMC's external samplers.
+    """
+    pm = sp.pymc.require_pymc()
+    kwargs = dict(draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=progress,
+                  compute_convergence_checks=False)
+    kwargs["nuts_sampler"] = sampler  # PyMC 6 picks nutpie by default when it is installed
+    if sampler == "pymc":
+        kwargs.update(cores=1, compile_kwargs={"mode": sp.backend.make_mode("jax")})
+    start = time.perf_counter()
+    with pymc_model:
+        posterior = pm.sample(**kwargs)
+    return posterior, time.perf_counter() - start
+
+
+def summary(posterior, truth: dict) -> list[dict]:
+    """Per unknown: posterior mean, 94% HDI, truth, whether the HDI covers it, R-hat, bulk ESS."""
+    import arviz as az
+
+    rows = []
+    for name in (*NAMES, "sigma"):
+        draws = np.asarray(posterior.posterior[name]).reshape(-1)
+        low, high = (float(x) for x in np.asarray(az.hdi(posterior, var_names=[name], prob=HDI_PROB)[name]))
+        rows.append({"name": name, "mean": float(draws.mean()), "low": low, "high": high,
+                     "truth": truth.get(name), "rhat": float(np.asarray(az.rhat(posterior, var_names=[name])[name])),
+                     "ess": float(np.asarray(az.ess(posterior, var_names=[name])[name]))})
+    return rows
+
+
+def divergences(posterior) -> int:
+    return int(np.asarray(posterior.sample_stats["diverging"]).sum())
+
+
+@dataclasses.dataclass
+class PointFit:
+    method: str
+    theta: np.ndarray  # (friction, restitution, mass kg)
+    rollouts: int
+    wall_seconds: float
+    rms: float  # m, residual of the fitted coordinates
+
+
+def gauss_newton(scene: Scene, observations: Observations, theta0=(0.4, 0.5, 1.5)) -> PointFit:
+    """Least squares on the fitted coordinates: scipy's trust-region reflective Gauss-Newton with the
+    exact Jacobian (one batched reverse pass, Scene.residuals_and_jacobian), within LOWER..UPPER."""
+    import scipy.optimize
+
+    target = scene.fit_vector(observations.positions)
+    calls = [0]
+
+    def jac(theta):
+        calls[0] += 1
+        return scene.residuals_and_jacobian(theta)[1]
+
+    start = time.perf_counter()
+    result = scipy.optimize.least_squares(lambda th: scene.fit_vector(scene.positions(th)) - target,
+                                          np.asarray(theta0, float), jac=jac, bounds=(LOWER, UPPER),
+                                          method="trf", x_scale="jac")
+    wall = time.perf_counter() - start
+    return PointFit("Gauss-Newton (exact Jacobian)", result.x, int(result.nfev) + calls[0] * scene.n_res, wall,
+                    float(np.sqrt(np.mean(result.fun ** 2))))
+
+
+def cmaes(scene: Scene, observations: Observations, theta0=(0.4, 0.5, 1.5), seed: int = 0,
+          max_evaluations: int = 4000) -> PointFit:
+    """CMA-ES (``cma``) on the same sum of squares, one batched rollout per generation."""
+    import cma
+
+    target = scene.fit_vector(observations.positions)
+    options = {"popsize": scene.population, "seed": seed + 1, "verbose": -9, "maxfevals": max_evaluations,
+               "bounds": [list(LOWER), list(UPPER)], "tolfun": 1e-12, "tolx": 1e-7}
+    strategy = cma.CMAEvolutionStrategy(np.asarray(theta0, float), 0.3, options)
+    evaluations = 0
+    start = time.perf_counter()
+    while not strategy.stop():
+        candidates = np.array(strategy.ask())
+        losses = ((scene.fit_vector(scene.batch_positions(candidates)) - target) ** 2).mean(axis=1)
+        strategy.tell(list(candidates), list(losses))
+        evaluations += len(candidates)
+    wall = time.perf_counter() - start
+    best = np.asarray(strategy.result.xbest)
+    return PointFit("CMA-ES", best, evaluations, wall, float(np.sqrt(strategy.result.fbest)))
+
+
+def plot(scene: Scene, observations: Observations, posterior, out_dir: str, seed: int = 0) -> list[str]:
+    """A corner plot of the posterior (matplotlib: pairwise scatter, histograms on the diagonal, truth
+    marked) and observed vs posterior-predictive trajectories (50 posterior draws)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = (*NAMES, "sigma")
+    draws = {n: np.asarray(posterior.posterior[n]).reshape(-1) for n in names}
+    fig, axes = plt.subplots(len(names), len(names), figsize=(9, 9))
+    for i, row in enumerate(names):
+        for j, col in enumerate(names):
+            ax = axes[i, j]
+            if j > i:
+                ax.axis("off")
+                continue
+            if i == j:
+                ax.hist(draws[row], bins=40, color="C0")
+                if row in observations.truth:
+                    ax.axvline(observations.truth[row], color="r")
+            else:
+                ax.plot(draws[col], draws[row], ".", ms=1, alpha=0.3)
+                if row in observations.truth and col in observations.truth:
+                    ax.plot(observations.truth[col], observations.truth[row], "r*", ms=10)
+            if i == len(names) - 1:
+                ax.set_xlabel(f"{col} {UNITS[col]}".strip())
+            if j == 0:
+                ax.set_ylabel(f"{row} {UNITS[row]}".strip())
+    fig.suptitle(f"posterior ({observations.source} data; red: true values)")
+    fig.tight_layout()
+    corner = os.path.join(out_dir, "sysid_corner.png")
+    fig.savefig(corner, dpi=100)
+    plt.close(fig)
+
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(draws["friction"]), size=min(50, len(draws["friction"])), replace=False)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    t = observations.times
+    for k in picks:
+        p = scene.positions([draws[n][k] for n in NAMES])
+        axes[0].plot(t, p[:, 0, 0], color="C1", alpha=0.1)
+        axes[1].plot(t, p[:, 1, 2], color="C1", alpha=0.1)
+    axes[0].plot(t, observations.positions[:, 0, 0], "k.", ms=3, label=f"observed ({observations.source})")
+    axes[1].plot(t, observations.positions[:, 1, 2], "k.", ms=3, label=f"observed ({observations.source})")
+    axes[0].set(xlabel="t (s)", ylabel="box x (m)", title="box pushed 0.4 s, sliding")
+    axes[1].set(xlabel="t (s)", ylabel="ball z (m)", title="ball bouncing")
+    for ax in axes:
+        ax.plot([], [], color="C1", label="posterior predictive (50 draws)")
+        ax.legend()
+    fig.tight_layout()
+    predictive = os.path.join(out_dir, "sysid_trajectories.png")
+    fig.savefig(predictive, dpi=100)
+    plt.close(fig)
+    return [corner, predictive]
+
+
+def report(rows: list[dict], fits: list[PointFit]) -> str:
+    lines = ["| unknown | truth | posterior mean | 94% HDI | R-hat | ESS (bulk) | "
+             + " | ".join(f.method for f in fits) + " |", "|---" * (6 + len(fits)) + "|"]
+    for r in rows:
+        truth = "" if r["truth"] is None else f"{r['truth']:.4g}"
+        index = NAMES.index(r["name"]) if r["name"] in NAMES else None
+        points = [f"{f.theta[index]:.4g}" if index is not None else "" for f in fits]
+        lines.append(f"| {r['name']} {UNITS[r['name']]} | {truth} | {r['mean']:.4g} | [{r['low']:.4g}, "
+                     f"{r['high']:.4g}] | {r['rhat']:.3f} | {r['ess']:.0f} | " + " | ".join(points) + " |")
+    return "\n".join(lines)
+
+
+def run(out_dir: str = "out/sysid", draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
+        sampler: str = "pymc", source: str = "auto", progress: bool = True) -> dict:
+    """The experiment: observations (MuJoCo if installed, else symphys), NUTS, point fits, table, plots."""
+    os.makedirs(out_dir, exist_ok=True)
+    scene = Scene()
+    use_mujoco = source == "mujoco" or (source == "auto" and mujoco_available())
+    observations = mujoco_observations(seed) if use_mujoco else symphys_observations(scene, seed=seed)
+    print(f"observations: {observations.source}"
+          + ("" if use_mujoco else " (MuJoCo is not installed: symphys with known parameters)"), flush=True)
+    posterior, wall = sample(pymc_model(scene.model, observations), draws, tune, chains, seed, sampler, progress)
+    rows = summary(posterior, observations.truth)
+    fits = [gauss_newton(scene, observations), cmaes(scene, observations, seed=seed)]
+    print(f"NUTS ({sampler}): {chains} chains x {draws} draws (+{tune} tuning) in {wall:.0f} s "
+          f"(compilation included), {divergences(posterior)} divergences")
+    print(report(rows, fits))
+    for f in fits:
+        print(f"{f.method}: {f.rollouts} rollouts, {f.wall_seconds:.1f} s, rms residual {f.rms * 1e3:.2f} mm")
+    for path in plot(scene, observations, posterior, out_dir, seed):
+        print(f"plot: {path}")
+    return {"rows": rows, "fits": fits, "wall": wall, "divergences": divergences(posterior),
+            "source": observations.source}
+
+
+def register(subparsers) -> None:
+    """Declare ``symphys sysid``."""
+    from symphys.cli import positive_int
+
+    sysid = subparsers.add_parser("sysid", help="Bayesian system identification (PyMC): friction, restitution, mass")
+    sysid.add_argument("--out", default="out/sysid", help="folder for the plots")
+    sysid.add_argument("--draws", type=positive_int, default=1000)
+    sysid.add_argument("--tune", type=positive_int, default=1000)
+    sysid.add_argument("--chains", type=positive_int, default=4)
+    sysid.add_argument("--seed", type=int, default=0)
+    sysid.add_argument("--sampler", default="pymc", choices=["pymc", "nutpie", "numpyro", "blackjax"],
+                       help="pymc: PyMC's NUTS on symphys's JAX-compiled logp (default)")
+    sysid.add_argument("--data", default="auto", choices=["auto", "mujoco", "symphys"],
+                       help="observations: MuJoCo if installed (auto), or symphys with known parameters")
+    sysid.add_argument("--no-progress", action="store_true")
+    sysid.set_defaults(run=main)
+
+
+def main(args) -> int:
+    """``symphys sysid``: exit status 0 if R-hat <= 1.01 and no divergences."""
+    from symphys.cli import show_progress
+
+    try:
+        sp.pymc.require_pymc()
+    except ImportError as error:
+        print(f"symphys sysid: {error}")
+        return 2
+    if args.data == "mujoco" and not mujoco_available():
+        print("symphys sysid: --data mujoco needs the mujoco package (pip install 'symphys[mujoco]')")
+        return 2
+    result = run(args.out, args.draws, args.tune, args.chains, args.seed, args.sampler, args.data,
+                 show_progress(args))
+    good = all(r["rhat"] <= 1.01 for r in result["rows"]) and result["divergences"] == 0
+    return 0 if good else 1
