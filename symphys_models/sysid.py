@@ -403,7 +403,7 @@ def plot(scene: Scene, observations: Observations, posterior, out_dir: str, seed
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     t = observations.times
     for k in picks:
-        p = scene.positions([draws[n][k] for n in NAMES])
+        p = scene.positions([draws[n][k] for n in NAMES])[: len(t)]
         axes[0].plot(t, p[:, 0, 0], color="C1", alpha=0.1)
         axes[1].plot(t, p[:, 1, 2], color="C1", alpha=0.1)
     axes[0].plot(t, observations.positions[:, 0, 0], "k.", ms=3, label=f"observed ({observations.source})")
