@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
-    parser.add_argument("--sampler", default="pymc", choices=["pymc", "nutpie"])
+    parser.add_argument("--sampler", default=None, choices=["pymc", "nutpie"], help="default: nutpie if installed")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)

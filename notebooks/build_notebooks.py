@@ -581,7 +581,7 @@ rollout (`sysid.pymc_model` calls `symphys.pymc.trajectory` with `pt.stack`s of 
 """),
     code("""
 model = sysid.pymc_model(scene.model, observations, steps=STEPS)
-sampler = "nutpie" if __import__("importlib").util.find_spec("nutpie") else "pymc"
+sampler = sysid.default_sampler()  # nutpie if installed, else PyMC's NUTS
 posterior, wall = sysid.sample(model, draws=300, tune=300, chains=2, seed=1, sampler=sampler)
 rows = sysid.summary(posterior, observations.truth)
 print(f"NUTS ({sampler}): {wall:.0f} s, {sysid.divergences(posterior)} divergences")

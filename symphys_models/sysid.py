@@ -274,15 +274,24 @@ def pymc_model(model: sp.Model, observations: Observations, steps: int | None = 
     return pymc_model
 
 
+def default_sampler() -> str:
+    """"nutpie" if installed (PyMC 6's own default then), else "pymc"."""
+    import importlib.util
+
+    return "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
+
+
 def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-           sampler: str = "pymc", progress: bool = False):
+           sampler: str | None = None, progress: bool = False):
     """NUTS draws of the posterior; (InferenceData/DataTree, wall seconds including compilation).
 
-    sampler "pymc": PyMC's NUTS, its logp and gradient compiled by PyTensor's JAX linker (symphys's
-    mode; the default C/Numba modes compile the rollout's gradient for minutes and run it 10x
-    slower, RESULTS.md); "numpyro", "blackjax", "nutpie": PyMC's external samplers.
+    sampler: None = default_sampler(); "pymc": PyMC's own NUTS, its logp and gradient compiled by
+    PyTensor's JAX linker (symphys's mode; the default C VM runs the gradient ~10x slower);
+    "nutpie" (Numba), "numpyro", "blackjax": PyMC's external samplers (numpyro's XLA compilation
+    of this model ran out of memory, RESULTS.md).
     """
     pm = sp.pymc.require_pymc()
+    sampler = default_sampler() if sampler is None else sampler
     kwargs = dict(draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=progress,
                   compute_convergence_checks=False)
     kwargs["nuts_sampler"] = sampler  # PyMC 6 picks nutpie by default when it is installed
@@ -433,7 +442,7 @@ def report(rows: list[dict], fits: list[PointFit]) -> str:
 
 
 def run(out_dir: str = "out/sysid", draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-        sampler: str = "pymc", source: str = "auto", progress: bool = True) -> dict:
+        sampler: str | None = None, source: str = "auto", progress: bool = True) -> dict:
     """The experiment: observations (MuJoCo if installed, else symphys), NUTS, point fits, table, plots."""
     os.makedirs(out_dir, exist_ok=True)
     scene = Scene()
@@ -444,7 +453,7 @@ def run(out_dir: str = "out/sysid", draws: int = 1000, tune: int = 1000, chains:
     posterior, wall = sample(pymc_model(scene.model, observations), draws, tune, chains, seed, sampler, progress)
     rows = summary(posterior, observations.truth)
     fits = [gauss_newton(scene, observations), cmaes(scene, observations, seed=seed)]
-    print(f"NUTS ({sampler}): {chains} chains x {draws} draws (+{tune} tuning) in {wall:.0f} s "
+    print(f"NUTS ({sampler or default_sampler()}): {chains} chains x {draws} draws (+{tune} tuning) in {wall:.0f} s "
           f"(compilation included), {divergences(posterior)} divergences")
     print(report(rows, fits))
     for f in fits:
@@ -465,8 +474,8 @@ def register(subparsers) -> None:
     sysid.add_argument("--tune", type=positive_int, default=1000)
     sysid.add_argument("--chains", type=positive_int, default=4)
     sysid.add_argument("--seed", type=int, default=0)
-    sysid.add_argument("--sampler", default="pymc", choices=["pymc", "nutpie", "numpyro", "blackjax"],
-                       help="pymc: PyMC's NUTS on symphys's JAX-compiled logp (default)")
+    sysid.add_argument("--sampler", default=None, choices=["pymc", "nutpie", "numpyro", "blackjax"],
+                       help="default: nutpie if installed, else pymc (PyMC's NUTS on the JAX-compiled logp)")
     sysid.add_argument("--data", default="auto", choices=["auto", "mujoco", "symphys"],
                        help="observations: MuJoCo if installed (auto), or symphys with known parameters")
     sysid.add_argument("--no-progress", action="store_true")
