@@ -50,6 +50,22 @@ def safe_unit(vector, fallback=(0.0, 0.0, 1.0)):
     return pt.switch(ok, norm, 0.0), unit
 
 
+def _segment_terms(centre_a, axis_a, half_a, centre_b, axis_b, half_b):
+    """Terms shared by the segment-pair searches: (r = centre_a - centre_b, b = a.b, c = a.r, f = b.r,
+    parallel (...) bool, s_free: a's unclamped closest parameter (m), lower, upper: a's interval
+    overlapped with b's projection onto a's axis (m, may be empty: lower > upper))."""
+    r = centre_a - centre_b
+    b = math3d.dot(axis_a, axis_b)
+    c = math3d.dot(axis_a, r)
+    f = math3d.dot(axis_b, r)
+    denominator = 1.0 - b * b
+    parallel = pt.lt(denominator, PARALLEL)
+    s_free = (b * f - c) / pt.switch(parallel, 1.0, denominator)
+    # b's centre lies at -c along a.
+    reach = half_b * abs(b)
+    return r, b, c, f, parallel, s_free, pt.maximum(-half_a, -c - reach), pt.minimum(half_a, -c + reach)
+
+
 def segment_segment(centre_a, axis_a, half_a, centre_b, axis_b, half_b):
     """Closest points (point_a, point_b) of the segments centre +- s axis, |s| <= half (Ericson 2005,
     5.1.9, written for unit axes and centred parameters).
@@ -59,16 +75,8 @@ def segment_segment(centre_a, axis_a, half_a, centre_b, axis_b, half_b):
     common part, not at an end).  The parameter of a is recomputed from b's clamped one, a block
     coordinate-descent step that leaves the optimum unchanged and fixes the case where b's was clamped.
     """
-    r = centre_a - centre_b
-    b = math3d.dot(axis_a, axis_b)
-    c = math3d.dot(axis_a, r)
-    f = math3d.dot(axis_b, r)
-    denominator = 1.0 - b * b
-    parallel = pt.lt(denominator, PARALLEL)
-    s_free = (b * f - c) / pt.switch(parallel, 1.0, denominator)
-    # Overlap of a's interval with b's projected onto a's axis: b's centre lies at -c along a.
-    reach = half_b * abs(b)
-    s_overlap = 0.5 * (pt.maximum(-half_a, -c - reach) + pt.minimum(half_a, -c + reach))
+    _, b, c, f, parallel, s_free, lower, upper = _segment_terms(centre_a, axis_a, half_a, centre_b, axis_b, half_b)
+    s_overlap = 0.5 * (lower + upper)  # the middle of a's overlap with b's projection
     s = project(pt.switch(parallel, s_overlap, s_free), -half_a, half_a)
     t = project(f + b * s, -half_b, half_b)
     s = project(b * t - c, -half_a, half_a)
@@ -89,15 +97,8 @@ def segment_segment_second(centre_a, axis_a, half_a, centre_b, axis_b, half_b, s
     margin).  ``spread`` = |s_second - s_first|, 0 for the first pair: crossing segments (perpendicular
     ones exactly) have the second point on the first, which the caller switches off (round_round).
     """
-    r = centre_a - centre_b
-    b = math3d.dot(axis_a, axis_b)
-    c = math3d.dot(axis_a, r)
-    f = math3d.dot(axis_b, r)
-    denominator = 1.0 - b * b
-    parallel = pt.lt(denominator, PARALLEL)
-    s_free = (b * f - c) / pt.switch(parallel, 1.0, denominator)
-    reach = half_b * abs(b)
-    lower, upper = pt.maximum(-half_a, -c - reach), pt.minimum(half_a, -c + reach)
+    r, b, c, f, parallel, s_free, lower, upper = _segment_terms(centre_a, axis_a, half_a, centre_b, axis_b,
+                                                                half_b)
 
     def gap_squared(s_):  # from a's point s_ to its nearest point of b
         t_ = project(f + b * s_, -half_b, half_b)
