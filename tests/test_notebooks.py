@@ -15,9 +15,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_exist():
+def test_the_four_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_graph_of_one_step.ipynb", "02_gradients_through_time.ipynb", "03_ball_experiment.ipynb"]
+        "01_graph_of_one_step.ipynb", "02_gradients_through_time.ipynb", "03_ball_experiment.ipynb",
+        "04_system_identification.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
