@@ -42,15 +42,17 @@ def symbolic_state(model: Model, batch: int | None = None) -> State:
 
 
 def symbolic_params(model: Model, batch: int | None = None) -> Params:
-    """Params of graph variables (defaults: ``model.params()``, tiled over batch)."""
+    """Params of graph variables (defaults: ``model.params()``; per-body and per-motor fields tiled
+    over batch if given: (batch, n_bodies), (batch, n_motors))."""
     p = _model(model).params()
     values = {f.name: getattr(p, f.name) for f in dataclasses.fields(Params)}
+    items = {n: model.param_items(n) for n in values}  # ("bodies"/"motors", count) or None (scalar)
     if batch is not None:
         batch = checks.positive_int(batch, "batch")
-        for name in ("body_mass", "body_friction", "body_restitution"):
-            values[name] = np.repeat(values[name][None], batch, axis=0)
-    dims = {n: ("batch",) * (batch is not None) + ("bodies",) if n.startswith("body_") else ()
-            for n in values}
+        for name in values:
+            if items[name]:
+                values[name] = np.repeat(values[name][None], batch, axis=0)
+    dims = {n: ("batch",) * (batch is not None) + (items[n][0],) if items[n] else () for n in values}
     return Params(**{n: tagged_input(n, v, model.dtype, dims[n]) for n, v in values.items()})
 
 

@@ -143,10 +143,6 @@ class SolverOptions:
             )
 
 
-_PARAM_FIELDS = ("body_mass", "body_friction", "body_restitution", "ground_friction",
-                 "ground_restitution")
-
-
 def frozen_array(array, dtype=None) -> np.ndarray:
     """A read-only copy of ``array`` (as ``dtype``), for the fields of a Model."""
     out = np.array(array, dtype=dtype, copy=True)
@@ -178,8 +174,11 @@ class State:
 class Params:
     """Physical parameters that may be differentiated: numpy or graph variables.
 
-    Per-body arrays have shape (n_bodies,) or, to give every world of a batch
-    its own values, (batch, n_bodies).
+    Per-body arrays have shape (n_bodies,) and per-motor arrays (n_motors,)
+    ((0,) for a model without motors); either may instead have shape
+    (batch, n_bodies) or (batch, n_motors) to give every world of a batch its
+    own values.  ``model.params()`` holds the model's values; change some
+    with ``model.params().replace(motor_gain=...)``.
     """
 
     body_mass: Any  # (n_bodies,) kg; inertia scales with it (shape fixed)
@@ -187,9 +186,18 @@ class Params:
     body_restitution: Any  # (n_bodies,) in [0, 1]
     ground_friction: Any  # () Coulomb coefficient of the ground
     ground_restitution: Any  # ()
+    motor_gain: Any  # (n_motors,) 1/s, > 0: a servo turns at gain * (target - angle), clipped to max speed
+    motor_max_torque: Any  # (n_motors,) N m, > 0: bound on the motor's torque (impulse max_torque * dt)
 
     def replace(self, **fields) -> Params:
         return dataclasses.replace(self, **fields)
+
+
+_PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(Params))
+# The Params fields with one value per body or per motor (the others are scalars); each may also
+# have one row per world of a batch.
+PARAM_ITEMS = {"body_mass": "bodies", "body_friction": "bodies", "body_restitution": "bodies",
+               "motor_gain": "motors", "motor_max_torque": "motors"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -234,6 +242,7 @@ class Model:
     motor_names: tuple = ()
     motor_joint: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     motor_servo: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, bool))  # else velocity motor
+    # motor_max_torque and motor_gain are the defaults of Params (graph inputs), not graph constants.
     motor_max_torque: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # N m
     motor_gain: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # 1/s, servo
     motor_max_speed: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))  # rad/s, servo
@@ -323,7 +332,16 @@ class Model:
             body_restitution=np.array(self.body_restitution, dtype=self.dtype),
             ground_friction=np.array(self.ground_friction, dtype=self.dtype),
             ground_restitution=np.array(self.ground_restitution, dtype=self.dtype),
+            motor_gain=np.array(self.motor_gain, dtype=self.dtype),
+            motor_max_torque=np.array(self.motor_max_torque, dtype=self.dtype),
         )
+
+    def param_items(self, name: str) -> tuple[str, int] | None:
+        """("bodies", n_bodies) or ("motors", n_motors) for a per-item Params field, None for a scalar one."""
+        items = PARAM_ITEMS.get(name)
+        if items is None:
+            return None
+        return items, self.n_bodies if items == "bodies" else self.n_motors
 
     @property
     def solver_method(self) -> str:
@@ -358,4 +376,4 @@ class Model:
         return h.hexdigest()[:16]
 
 
-__all__ = ["Shape", "JointType", "SolverOptions", "State", "Params", "Model"]
+__all__ = ["Shape", "JointType", "SolverOptions", "State", "Params", "Model", "PARAM_ITEMS"]

@@ -17,6 +17,10 @@ rollout (no wrapper Op, no finite differences)::
         pm.Normal("observed", mu=positions, sigma=0.002, observed=data)  # data: (51, 1, 3) m
         posterior = pm.sample()
 
+Motors' servo gains and max torques are params too (``{"motor_gain": pt.stack([gain])}`` with
+``gain = pm.LogNormal("gain", mu=np.log(20.0), sigma=0.5)``), to infer a servo's stiffness from
+the motion it drives.
+
 ``trajectory`` itself needs only PyTensor; :func:`require_pymc` imports PyMC with an
 installation hint (``pip install symphys[pymc]``).
 """
@@ -103,7 +107,8 @@ def trajectory(model: Model, params, steps: int, observed_bodies, state: State |
 
     model: a symphys Model.  params: Params, or a dict of the fields that differ from the model's
         values; each a number, a numpy array or any PyTensor expression (PyMC random variables,
-        ``pt.stack([...])`` of them): per-body fields (n_bodies,), ground fields ().  Expressions
+        ``pt.stack([...])`` of them): per-body fields (n_bodies,), per-motor fields (n_motors,)
+        (``motor_gain`` 1/s, ``motor_max_torque`` N m), ground fields ().  Expressions
         must be floating point and not wider than the model's dtype (ValueError naming
         ``params.<field>`` otherwise, as for a wrong shape).
     steps: time steps of ``model.dt`` seconds to simulate.

@@ -2,8 +2,8 @@
 
 Numeric arrays are checked for shape, kind and range; graph variables for their number of
 dimensions and the sizes their type knows.  Messages name the argument (``state.velocity``,
-``params.body_mass``, ``wrench``) and give shapes in the model's terms (steps, batch, bodies,
-motors).
+``params.body_mass``, ``params.motor_gain``, ``wrench``) and give shapes in the model's terms (steps,
+batch, bodies, motors).
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from .. import checks
 from ..model import Model, Params, State
 
 STATE_WIDTHS = {"position": 3, "orientation": 4, "velocity": 3, "angular_velocity": 3}
-# Per-body params: (lower bound, lower bound allowed, upper bound, unit) of their values.
+# Params: (lower bound, lower bound allowed, upper bound, unit) of their values.
 PARAM_RANGES = {
     "body_mass": (0.0, False, np.inf, "kg"),
     "body_friction": (0.0, True, np.inf, "Coulomb coefficient"),
     "body_restitution": (0.0, True, 1.0, "ratio"),
     "ground_friction": (0.0, True, np.inf, "Coulomb coefficient"),
     "ground_restitution": (0.0, True, 1.0, "ratio"),
+    "motor_gain": (0.0, False, np.inf, "1/s"),
+    "motor_max_torque": (0.0, False, np.inf, "N m"),
 }
 
 
@@ -85,15 +87,15 @@ def check_state(model: Model, state) -> int | None:
 def check_params(model: Model, params, batch: int | None):
     """Check Params (numpy or symbolic) against the model and the state's batch; returns them.
 
-    Per-body fields: shape (bodies,) or, for a batched state, (batch, bodies); ground fields: ().
-    Numeric values must lie in their range: mass > 0, friction >= 0, restitution in [0, 1].
+    Per-body fields: shape (bodies,) or, for a batched state, (batch, bodies); per-motor fields
+    likewise with motors ((0,) for a model without motors); ground fields: ().  Numeric values must
+    lie in their range: mass > 0, friction >= 0, restitution in [0, 1], motor gain and max torque > 0.
     """
     if params is None:
         return None
     if not isinstance(params, Params):
         raise checks.ArgumentTypeError(f"params must be a symphys Params (model.params() or "
                                        f"symbolic_params(model)), got {checks.describe(params)}")
-    n = model.n_bodies
     for field in dataclasses.fields(Params):
         label = f"params.{field.name}"
         value = getattr(params, field.name)
@@ -103,15 +105,16 @@ def check_params(model: Model, params, batch: int | None):
         else:
             _check_graph_dtype(model, label, value)
         shape = _shape(value)
-        if field.name.startswith("ground_"):
+        items = model.param_items(field.name)
+        if items is None:
             checks.array_shape(shape, [], label)
         elif len(shape) == 2:
             if batch is None:
                 raise ValueError(f"{label} has per-world values, shape {shape}, but the state has no batch "
-                                 f"axis: give (bodies {n},) or a batched state")
-            checks.array_shape(shape, [("batch", None if batch == -1 else batch), ("bodies", n)], label)
+                                 f"axis: give ({items[0]} {items[1]},) or a batched state")
+            checks.array_shape(shape, [("batch", None if batch == -1 else batch), items], label)
         else:
-            checks.array_shape(shape, [("bodies", n)], label)
+            checks.array_shape(shape, [items], label)
         if not symbolic:
             _check_range(model, label, field.name, value)
     return params
@@ -145,8 +148,9 @@ def _check_range(model: Model, label: str, name: str, value: np.ndarray) -> None
     where = np.argwhere(bad)[0] if value.ndim else ()
     at = ""
     if value.ndim:
-        body = int(where[-1])
-        at = f" for body {body} ({model.body_names[body]!r})" + (f", world {int(where[0])}" if value.ndim == 2 else "")
+        item = int(where[-1])
+        kind, names = ("motor", model.motor_names) if name.startswith("motor_") else ("body", model.body_names)
+        at = f" for {kind} {item} ({names[item]!r})" + (f", world {int(where[0])}" if value.ndim == 2 else "")
     bound = f"{'>=' if closed else '>'} {low:g}" + (f" and <= {high:g}" if np.isfinite(high) else "")
     raise ValueError(f"{label} must be {bound} ({unit}), got {float(value[tuple(where)]):g}{at}")
 

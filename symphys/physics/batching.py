@@ -16,27 +16,24 @@ def as_tensor(value, dtype):
 
 
 def graph_params(model: Model, params: Params | None) -> Params:
-    """Params as graph variables; per-body arrays of shape (P, N), P in {1, batch}."""
+    """Params as graph variables; per-body arrays of shape (P, n_bodies) and per-motor arrays
+    (P, n_motors), P in {1, batch}; ground fields ()."""
     params = params if params is not None else model.params()
     dtype = model.dtype
 
-    def per_body(x):
-        x = as_tensor(x, dtype)
+    def per_item(name):
+        _, n = model.param_items(name)
+        x = as_tensor(getattr(params, name), dtype)
         x = x[None, :] if x.ndim == 1 else x
         if x.type.shape[1] is None:
             # An expression whose length the graph does not know (e.g. a PyMC variable sized by
             # coords): a wrong length then fails at the first evaluation (PyMC's start-point
             # check, before sampling), not as a broadcast deep in the step.
-            x = pt.specify_shape(x, (x.type.shape[0], model.n_bodies))
+            x = pt.specify_shape(x, (x.type.shape[0], n))
         return x
 
-    return Params(
-        body_mass=per_body(params.body_mass),
-        body_friction=per_body(params.body_friction),
-        body_restitution=per_body(params.body_restitution),
-        ground_friction=as_tensor(params.ground_friction, dtype),
-        ground_restitution=as_tensor(params.ground_restitution, dtype),
-    )
+    return Params(**{name: per_item(name) if model.param_items(name) else as_tensor(value, dtype)
+                     for name, value in vars(params).items()})
 
 
 def batch_state(model: Model, state: State) -> tuple[State, bool]:

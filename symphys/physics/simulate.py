@@ -8,12 +8,10 @@ from .. import checks
 from ..backend import resolve_backend
 from ..compiler import CompiledFunction
 from ..inputs import symbolic_params, symbolic_state
-from ..model import Model, Params, State
+from ..model import PARAM_ITEMS, Model, Params, State
 from .arguments import check_model, check_params, check_state, check_steps
 from .penetration import check_penetration
 from .rollout import check_finite, rollout
-
-PER_BODY = ("body_mass", "body_friction", "body_restitution")
 
 _CACHE: dict = {}
 
@@ -22,7 +20,8 @@ def simulator(model: Model, steps: int, batch: int | None = None,
               backend: str | None = None, per_world: bool = False) -> CompiledFunction:
     """Compiled function (state, params) -> trajectory, cached per model and shape.
 
-    per_world: the per-body params have shape (batch, n_bodies) (one row per world), else (n_bodies,).
+    per_world: the per-body and per-motor params have shape (batch, n_bodies) and (batch, n_motors)
+    (one row per world), else (n_bodies,) and (n_motors,).
     """
     backend = resolve_backend(backend)
     key = (model.fingerprint, steps, batch, backend, per_world)
@@ -41,8 +40,9 @@ def simulate(model: Model, state: State | None = None, steps: int = 100,
 
     The trajectory is a State of numpy arrays with a leading time axis of
     ``steps + 1`` entries (then the batch axis if ``state`` has one).
-    params: Params of numpy arrays; per-body fields of shape (n_bodies,) or,
-    for a batched state, (batch, n_bodies) (one row per world).
+    params: Params of numpy arrays; per-body fields of shape (n_bodies,) and
+    per-motor fields (n_motors,) or, for a batched state, (batch, n_bodies)
+    and (batch, n_motors) (one row per world).
     Raises NonFiniteStateError, naming step and body, if it blows up, and
     warns (PenetrationWarning) if a body's centre of mass goes below the
     ground (``check=False``: neither check).  Bad arguments raise ValueError naming them
@@ -58,10 +58,10 @@ def simulate(model: Model, state: State | None = None, steps: int = 100,
     check = checks.boolean(check, "check")
     backend = resolve_backend(backend)
     params = params if params is not None else model.params()
-    per_world = any(np.ndim(getattr(params, name)) == 2 for name in PER_BODY)
-    if per_world:  # every per-body field one row per world
-        params = params.replace(**{name: np.broadcast_to(getattr(params, name), (batch, model.n_bodies))
-                                   for name in PER_BODY})
+    per_world = any(np.ndim(getattr(params, name)) == 2 for name in PARAM_ITEMS)
+    if per_world:  # every per-body and per-motor field one row per world
+        params = params.replace(**{name: np.broadcast_to(getattr(params, name), (batch, model.param_items(name)[1]))
+                                   for name in PARAM_ITEMS})
     fn = simulator(model, steps, batch, backend, per_world)
     trajectory = fn(state, params)
     if check:

@@ -50,7 +50,7 @@ def constraint_rows(model: Model, kin: Kinematics, params: Params, controls=None
         blocks.append(pair_contacts.pair_contact_rows(model, kin, params))
     frames = joints.FrameCache(model, kin)
     joint_blocks = joints.equality_rows(model, frames) + limits.limit_rows(model, frames) \
-        + motors.motor_rows(model, frames, controls)
+        + motors.motor_rows(model, frames, params, controls)
     blocks += [world_for_fixed(model, block) for block in joint_blocks]
     return concatenate_rows(blocks) if blocks else None
 
