@@ -118,14 +118,22 @@ def test_random_invalid_builder_arguments_are_named(case):
         rejects(lambda: call_builder(method, argument, value), argument)
 
 
-MODEL = world_with(2)[0].build()
-PER_BODY = ("body_mass", "body_friction", "body_restitution")
+def motor_model():
+    """Two spheres on a motorized hinge: per-body and per-motor params."""
+    world, (a, b) = world_with(2)
+    world.add_motor(world.add_hinge(a, b, anchor=(0.5, 0, 1), axis=(0, 1, 0)), max_torque=1.0)
+    return world.build()
+
+
+MODEL = motor_model()
+PER_ITEM = ("body_mass", "body_friction", "body_restitution", "motor_gain", "motor_max_torque")
+POSITIVE = ("body_mass", "motor_gain", "motor_max_torque")  # > 0; the others >= 0
 
 
 @st.composite
 def bad_params(draw):
     """(field, value) with a value out of range, of the wrong shape or not numbers."""
-    field = draw(st.sampled_from(PER_BODY + ("ground_friction", "ground_restitution")))
+    field = draw(st.sampled_from(PER_ITEM + ("ground_friction", "ground_restitution")))
     good = np.asarray(getattr(MODEL.params(), field), dtype=float)
     kind = draw(st.sampled_from(["range", "shape", "kind"]))
     if kind == "shape":
@@ -133,13 +141,13 @@ def bad_params(draw):
         return field, np.full(shape, 0.5)
     if kind == "kind":
         return field, draw(st.sampled_from([np.array(["a"] * max(good.size, 1)).reshape(good.shape), None, "1"]))
-    low = {"body_mass": 0.0}.get(field, -1e-9)
+    low = 0.0 if field in POSITIVE else -1e-9
     bad = draw(st.one_of(NON_FINITE, st.floats(max_value=low, min_value=-1e300),
                          *([st.floats(min_value=1 + 1e-9, max_value=1e300)] if "restitution" in field else [])))
     if good.ndim == 0:
         return field, np.float64(bad)
     value = good.copy()
-    value[draw(st.integers(0, MODEL.n_bodies - 1))] = bad
+    value[draw(st.integers(0, good.size - 1))] = bad
     return field, value
 
 

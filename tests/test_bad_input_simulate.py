@@ -131,6 +131,50 @@ def test_rollout_with_motors(case):
     rejects(lambda: sp.rollout(TWO_BODIES, TWO_BODIES.initial_state(), 3, **kwargs), name)
 
 
+def motor_params(**fields):
+    return TWO_BODIES.params().replace(**fields)
+
+
+# Per-motor params (TWO_BODIES has one motor, MODEL none): each to simulate and rollout.
+MOTOR_PARAM_CASES = [
+    (motor_params(motor_gain=np.array([-1.0])), "params.motor_gain"),
+    (motor_params(motor_gain=np.array([0.0])), "params.motor_gain"),
+    (motor_params(motor_gain=np.array([np.nan])), "params.motor_gain"),
+    (motor_params(motor_gain=np.ones(2)), "params.motor_gain"),
+    (motor_params(motor_gain=30.0), "params.motor_gain"),
+    (motor_params(motor_gain=np.ones((2, 1))), "params.motor_gain"),  # per world, unbatched state
+    (motor_params(motor_gain=None), "params.motor_gain"),
+    (motor_params(motor_max_torque=np.array([-5.0])), "params.motor_max_torque"),
+    (motor_params(motor_max_torque=np.array([np.inf])), "params.motor_max_torque"),
+    (motor_params(motor_max_torque=np.array(["strong"])), "params.motor_max_torque"),
+]
+
+
+@pytest.mark.parametrize("entry", ["simulate", "rollout"])
+@pytest.mark.parametrize("case", range(len(MOTOR_PARAM_CASES)))
+def test_motor_params(case, entry):
+    params, name = MOTOR_PARAM_CASES[case]
+    if entry == "simulate":
+        rejects(lambda: sp.simulate(TWO_BODIES, steps=3, params=params), name)
+    else:
+        rejects(lambda: sp.rollout(TWO_BODIES, TWO_BODIES.initial_state(), 3, params), name)
+
+
+def test_motor_param_messages_name_the_motor_world_and_shapes():
+    """A bad max torque's motor and world; a model without motors takes per-motor params of shape (0,);
+    an integer expression, or one of the wrong length, is refused, naming the field."""
+    message = rejects(lambda: sp.rollout(TWO_BODIES, TWO_BODIES.initial_state(2), 3,
+                                         motor_params(motor_max_torque=np.array([[5.0], [-1.0]]))),
+                      "params.motor_max_torque")
+    assert "> 0 (N m), got -1" in message and "motor 0 ('motor0'), world 1" in message, message
+    message = rejects(lambda: sp.simulate(MODEL, steps=3, params=params(motor_gain=np.ones(1))), "params.motor_gain")
+    assert "(motors 0,)" in message, message
+    with pytest.raises(TypeError, match=r"^params\.motor_gain must be a floating-point expression"):
+        sp.rollout(TWO_BODIES, TWO_BODIES.initial_state(), 3, motor_params(motor_gain=tensor("g", (1,), "int64")))
+    rejects(lambda: sp.rollout(TWO_BODIES, TWO_BODIES.initial_state(), 3,
+                               motor_params(motor_gain=tensor("g", (3,), "float64"))), "params.motor_gain")
+
+
 INPUT_CASES = [
     (lambda: sp.symbolic_state(ball_model()), "model"), (lambda: sp.symbolic_state(MODEL, batch="many"), "batch"),
     (lambda: sp.symbolic_params(MODEL, batch=0), "batch"), (lambda: sp.symbolic_params(None), "model"),
@@ -158,3 +202,18 @@ def test_per_world_params_of_shape_batch_by_bodies():
     single = sp.simulate(drop, drop.initial_state(), steps=40,
                          params=drop.params().replace(body_mass=np.array([3.0]), body_restitution=np.array([0.8])))
     np.testing.assert_allclose(batched.position[:, 1], single.position, rtol=0, atol=1e-9)
+
+
+def test_per_world_motor_params_of_shape_batch_by_motors():
+    """simulate takes per-motor params of shape (batch, n_motors), alone or beside per-body ones of
+    shape (n_bodies,) (then tiled over the worlds), and the other way round: the arm's 4 kg link
+    (7.8 N m of load) held by max torques of 5 and 1 N m sags at different rates; the 1 N m world
+    equals the run where both worlds have 1 N m (one compiled simulator for both calls)."""
+    world_torques = motor_params(motor_max_torque=np.array([[5.0], [1.0]]))
+    both_weak = motor_params(motor_max_torque=np.array([1.0]), body_mass=np.tile(TWO_BODIES.body_mass, (2, 1)))
+    mixed = sp.simulate(TWO_BODIES, TWO_BODIES.initial_state(2), steps=10, params=world_torques)
+    weak = sp.simulate(TWO_BODIES, TWO_BODIES.initial_state(2), steps=10, params=both_weak)
+    np.testing.assert_array_equal(mixed.position[:, 1], weak.position[:, 1])
+    np.testing.assert_array_equal(weak.position[:, 0], weak.position[:, 1])
+    sag = TWO_BODIES.init_position[1, 2] - mixed.position[-1, :, 1, 2]  # m
+    assert 0 < sag[0] < sag[1], sag

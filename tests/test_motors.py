@@ -13,6 +13,8 @@ motors and servos.
 - A servo is a velocity-level controller: while max_torque covers the load and the inertia, the
   angle follows theta_{n+1} = theta_n + dt * clip(gain (target - theta_n), +-max_speed) exactly,
   whatever the load; beyond max_torque the load wins at (load - max_torque) / I.
+- Gains and max torques given per world through ``params`` (``motor_gain``, ``motor_max_torque``)
+  obey the same laws with each world's values, and each world is the run with its values alone.
 Masses from 10 g to 100 kg in batched worlds (one compiled rollout per scene).
 """
 
@@ -227,9 +229,10 @@ RTOL_LEVER_ACCELERATION = 2.5e-2
 
 
 @pytest.fixture(scope="module", params=["auto", NEWTON])
-def motors(request):
-    """Angles and speeds (time, world, motor) of four independent hinges under motors, solved by
-    ``auto`` (Gauss-Seidel) and by ``newton``."""
+def motor_scene(request):
+    """(model, run): run(gain (world, motor) 1/s, max_torque (world, motor) N m) -> angles and speeds
+    (time, world, motor) of four independent hinges under motors, their gains and max torques given
+    through ``params``; solved by ``auto`` (Gauss-Seidel) and by ``newton``."""
     world = sp.World(dt=DT, method=request.param)
     wheel = world.add_box(half_extents=WHEEL, position=(0, 0, 1))
     offset = world.add_box(half_extents=WHEEL, position=(2 + LEVER, 0, 1))
@@ -251,17 +254,27 @@ def motors(request):
     controls = sp.backend.tensor("controls", (MOTOR_STEPS, batch, 4), model.dtype)
     wrench = sp.backend.tensor("wrench", (MOTOR_STEPS, batch, 4, 6), model.dtype)
     _, trajectory = sp.rollout(model, state, MOTOR_STEPS, params, wrench=wrench, controls=controls)
-    fn = sp.compile([params.body_mass, controls, wrench],
+    fn = sp.compile([params.body_mass, params.motor_gain, params.motor_max_torque, controls, wrench],
                     [sp.joint_angles(model, trajectory), sp.joint_speeds(model, trajectory)])
     load = np.zeros((MOTOR_STEPS, batch, 4, 6))
     load[:, :, 2, 5] = SERVO_LOADS
-    return fn(MOTOR_MASSES, np.repeat(MOTOR_COMMANDS[None], MOTOR_STEPS, 0), load)
+    commands = np.repeat(MOTOR_COMMANDS[None], MOTOR_STEPS, 0)
+    return model, lambda gain, max_torque: fn(MOTOR_MASSES, gain, max_torque, commands, load)
+
+
+@pytest.fixture(scope="module")
+def motors(motor_scene):
+    """Angles and speeds (time, world, motor) with the model's gains and max torques."""
+    model, run = motor_scene
+    defaults = model.params()
+    batch = len(MOTOR_MASSES)
+    return run(np.tile(defaults.motor_gain, (batch, 1)), np.tile(defaults.motor_max_torque, (batch, 1)))
 
 
 def mark_newton_motor_shortfall(request):
     """Newton's motor rows are rigid up to bound_impedance 0.999 and start from the previous step's
     impulse: a strict xfail with the measured figures."""
-    if request.node.callspec.params.get("motors") == "newton":
+    if request.node.callspec.params.get("motor_scene") == "newton":
         request.applymarker(pytest.mark.xfail(strict=True, reason=(
             "newton: a motor row gives way by (1 - d) / d = 0.1% of its step's change (the 10 g wheel "
             "reaches 4.995 rad/s, not 5, in its first step; the servo wheels lag 0.1% per step) and its "
@@ -340,3 +353,48 @@ def test_servo_follows_its_gain_under_any_load_within_max_torque(motors, request
     n = np.arange(MOTOR_STEPS + 1)[:, None]
     given_way = n * DT * (SERVO_LOADS[~holds] + SERVO_TORQUE) / inertia
     np.testing.assert_allclose(speed[:, ~holds, 2], given_way, rtol=0, atol=RTOL_ROUNDOFF * np.abs(given_way).max())
+
+
+# -- gains and max torques as params -----------------------------------------------------------
+# Per world, through params.motor_gain / params.motor_max_torque (world, motor) instead of the model,
+# in worlds 0, 2 and 3 (world 1 keeps the model's values): the velocity wheel's max torques (N m;
+# the 100 kg wheel reaches 2.4 rad/s in 1 s), the servo wheel's gains (1/s; 20 * 0.8 clips at max
+# speed) and max torques (world 2's 500 N m now holds its 15 N m load and 100 kg), and the rod's
+# gains (60 * 0.7 clips at max speed).
+PARAM_WORLDS = [0, 2, 3]
+PARAM_WHEEL_TORQUES = np.array([0.5, 4.0, 0.25])
+PARAM_SERVO_GAINS = np.array([2.0, 4.0, 20.0])
+PARAM_SERVO_TORQUES = np.array([10.0, 500.0, 10.0])
+PARAM_ROD_GAINS = np.array([30.0, 60.0, 5.0])
+# Worlds of a batch are independent: measured 0 difference between world 1 beside worlds with other
+# gains and max torques and world 1 beside worlds with the model's.
+ATOL_BATCH = 1e-14
+
+
+def test_gains_and_max_torques_given_per_world_as_params(motor_scene, motors, request):
+    """Gains and max torques given per world through params: the velocity wheel accelerates at its
+    world's tau_max / I until it reaches its speed, and the servo wheel (now holding world 2's load)
+    and the rod follow theta_{n+1} = theta_n + dt clip(gain (target - theta_n), +-max_speed) with
+    their world's gain, to round-off (Gauss-Seidel).  World 1, with the model's values, moves as it
+    does beside worlds with the model's values: each world gets its own params only."""
+    model, run = motor_scene
+    defaults = model.params()
+    gain = np.tile(defaults.motor_gain, (len(MOTOR_MASSES), 1))
+    max_torque = np.tile(defaults.motor_max_torque, (len(MOTOR_MASSES), 1))
+    gain[PARAM_WORLDS, 2], gain[PARAM_WORLDS, 3] = PARAM_SERVO_GAINS, PARAM_ROD_GAINS
+    max_torque[PARAM_WORLDS, 0], max_torque[PARAM_WORLDS, 2] = PARAM_WHEEL_TORQUES, PARAM_SERVO_TORQUES
+    angle, speed = run(gain, max_torque)
+    np.testing.assert_allclose(angle[:, 1], motors[0][:, 1], rtol=0, atol=ATOL_BATCH)
+    np.testing.assert_allclose(speed[:, 1], motors[1][:, 1], rtol=0, atol=ATOL_BATCH)
+    assert np.abs(angle[:, PARAM_WORLDS] - motors[0][:, PARAM_WORLDS]).max() > 0.1  # the params matter
+    mark_newton_motor_shortfall(request)
+    a, b, _ = WHEEL
+    inertia = MOTOR_MASSES[PARAM_WORLDS, 0] * (a * a + b * b) / 3
+    commands = MOTOR_COMMANDS[PARAM_WORLDS]
+    expected = saturating_speed(commands[:, 0], PARAM_WHEEL_TORQUES / inertia)
+    np.testing.assert_allclose(speed[:, PARAM_WORLDS, 0], expected, rtol=0, atol=RTOL_ROUNDOFF * 5.0)
+    assert (np.abs(speed[-1, PARAM_WORLDS, 0]) == np.abs(commands[:, 0])).tolist() == [True, False, True]
+    wheel = servo_path(commands[:, 2], PARAM_SERVO_GAINS, SERVO_MAX_SPEED)
+    rod = servo_path(commands[:, 3], PARAM_ROD_GAINS, ROD_MAX_SPEED)
+    np.testing.assert_allclose(angle[:, PARAM_WORLDS, 2], wheel, rtol=0, atol=RTOL_ROUNDOFF)
+    np.testing.assert_allclose(angle[:, PARAM_WORLDS, 3], rod, rtol=0, atol=RTOL_ROUNDOFF)

@@ -9,8 +9,13 @@ orientation (``symbolic_state``), through contacts.
   pose with respect to its initial position and orientation quaternion matches central differences,
   and the ground's translation invariance fixes the horizontal part exactly: d x_N / d x_0 = 1,
   d y_N / d x_0 = 0.
-One compiled rollout with its gradient, batched over three worlds (each world's loss depends only
-on its own inputs, so one perturbation of all worlds at once gives all their differences).
+- A servo lifts a lever against gravity, at max torque for its first steps and then at the speed
+  its gain sets: the gradients of the final angle with respect to the gain and the max torque
+  (``params.motor_gain``, ``params.motor_max_torque``) match central differences, and the
+  rollout with the values as params equals the rollout of a model built with them.
+One compiled rollout with its gradient per scene, batched over three worlds (each world's loss
+depends only on its own inputs, so one perturbation of all worlds at once gives all their
+differences).
 """
 
 import numpy as np
@@ -126,3 +131,67 @@ def test_initial_position_and_orientation_gradients_through_a_tumbling_landing(s
         np.testing.assert_allclose(symbolic, numeric, rtol=0, atol=RTOL_DIFFERENCES * np.abs(numeric).max())
     # The orientation matters: the gradient is O(1) in each world.
     assert np.all(np.abs(d_orientation[:, 1]).max(-1) > 0.1)
+
+
+# -- motor gain and max torque -------------------------------------------------------------------
+LEVER_HALF_EXTENTS = (0.2, 0.02, 0.02)  # m: a 1 kg lever hinged at one end, its centre 0.2 m out
+LEVER_TARGET = -0.6  # rad, 0.6 rad above horizontal
+LEVER_STEPS = 30
+# (gain 1/s, max torque N m) per servo: m g d = 1.96 N m of load, I = 0.053 kg m^2 about the hinge;
+# each servo first saturates (accelerating at about (tau_max - m g d) / I), then follows its gain, so
+# the final angle (-0.33, -0.45, -0.42 rad) depends on both.  Each servo runs in two worlds of one
+# batch: the gain's differences perturb the first three, the max torque's the last three.
+LEVER_MOTORS = np.array([(3.0, 3.0), (5.0, 4.0), (8.0, 2.5)])
+# Measured: central differences (EPS 1e-6) agree to 1.0e-10 rad s (gain) and 9.0e-11 rad / (N m)
+# (max torque) with derivatives of 0.012 to 0.35 (the differences' round-off); the params rollout
+# equals the model-built one to 0.
+ATOL_MOTOR_DIFFERENCES = 4e-10
+ATOL_MODEL_BUILT = 1e-15  # rad
+
+
+def lever_model(gain=30.0, max_torque=3.0):
+    world = sp.World(dt=DT)
+    lever = world.add_box(half_extents=LEVER_HALF_EXTENTS, mass=1.0, position=(LEVER_HALF_EXTENTS[0], 0, 1))
+    world.add_motor(world.add_hinge(None, lever, anchor=(0, 0, 1), axis=(0, 1, 0)), max_torque=max_torque,
+                    gain=gain)
+    return world.build()
+
+
+@pytest.fixture(scope="module")
+def lever():
+    """fn(gain (6, 1), max_torque (6, 1)) -> (final angle per world, d sum / d gain,
+    d sum / d max_torque)."""
+    model = lever_model()
+    batch = 2 * len(LEVER_MOTORS)
+    state = sp.symbolic_state(model, batch)
+    params = sp.symbolic_params(model, batch)
+    final, _ = sp.rollout(model, state, LEVER_STEPS, params, controls=np.full((LEVER_STEPS, batch, 1), LEVER_TARGET))
+    angle = sp.joint_angles(model, final)[:, 0]
+    inputs = [params.motor_gain, params.motor_max_torque]
+    return sp.compile(inputs, [angle] + sp.grad(angle.sum(), inputs))
+
+
+def test_servo_gain_and_max_torque_gradients_match_central_differences(lever):
+    """d theta_N / d gain and d theta_N / d tau_max against central differences; both negative
+    (a stiffer or stronger servo lifts the lever further)."""
+    gain, max_torque = np.tile(LEVER_MOTORS[:, :1], (2, 1)), np.tile(LEVER_MOTORS[:, 1:], (2, 1))
+    angle, d_gain, d_torque = lever(gain, max_torque)
+    assert np.all(angle < -0.3) and np.all(angle > LEVER_TARGET)
+    step = np.zeros_like(gain)
+    step[:3] = EPS  # worlds 0-2: the gain's, worlds 3-5: the max torque's differences
+    plus, minus = lever(gain + step, max_torque + EPS - step)[0], lever(gain - step, max_torque - EPS + step)[0]
+    numeric = (plus - minus) / (2 * EPS)
+    np.testing.assert_allclose(d_gain[:3, 0], numeric[:3], rtol=0, atol=ATOL_MOTOR_DIFFERENCES)
+    np.testing.assert_allclose(d_torque[3:, 0], numeric[3:], rtol=0, atol=ATOL_MOTOR_DIFFERENCES)
+    assert np.all(d_gain < -0.005) and np.all(d_torque < -0.005), (d_gain, d_torque)
+
+
+def test_servo_params_equal_a_model_built_with_them(lever):
+    """The gain and max torque given as params (graph inputs, a batch of worlds) move the lever as a
+    model built with those values does (constants in its graph, one world)."""
+    angle = lever(np.tile(LEVER_MOTORS[:, :1], (2, 1)), np.tile(LEVER_MOTORS[:, 1:], (2, 1)))[0]
+    gain, max_torque = LEVER_MOTORS[1]
+    model = lever_model(gain, max_torque)
+    final, _ = sp.rollout(model, model.initial_state(), LEVER_STEPS, controls=np.full((LEVER_STEPS, 1), LEVER_TARGET))
+    (built,) = sp.compile([], [sp.joint_angles(model, final)])()
+    np.testing.assert_allclose(built, angle[1], rtol=0, atol=ATOL_MODEL_BUILT)

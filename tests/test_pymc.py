@@ -64,6 +64,7 @@ def test_expressions_of_random_variables_reach_the_rollout(model):
     ("body_friction", lambda m: pt.stack([[m, m]]), r"params\.body_friction has per-world values"),
     ("ground_friction", lambda m: pt.stack([m, m]), r"params\.ground_friction must have shape"),
     ("ground_restitution", lambda m: pt.cast(m > 1, "int64"), r"params\.ground_restitution must be a floating"),
+    ("motor_gain", lambda m: pt.stack([m]), r"params\.motor_gain must have shape \(motors 0,\)"),  # no motors
 ])
 def test_bad_parameter_expressions_are_refused_before_sampling(model, field, value, match):
     """Wrong static shape, wrong number of dimensions or an integer dtype: ValueError naming the field,
@@ -81,6 +82,26 @@ def test_float64_expression_into_float32_model_is_refused():
         with pytest.raises(ValueError, match=r"params\.ground_friction is a float64 expression but the model is "
                                              r"float32"):
             trajectory(model32, {"ground_friction": m}, 10, ["box"])
+
+
+def test_servo_gain_and_max_torque_as_random_variables_reach_the_likelihood():
+    """LogNormal gain and max torque of a servo lifting a lever: the likelihood's gradient graph
+    reaches both value variables (PyMC replaces the random variables, which enter the rollout's
+    scan as inputs, not copied inside it).  Graphs only; nothing is compiled."""
+    world = sp.World(dt=0.01)
+    lever = world.add_box(half_extents=(0.2, 0.02, 0.02), mass=1.0, position=(0.2, 0, 1), name="lever")
+    world.add_motor(world.add_hinge(None, lever, anchor=(0, 0, 1), axis=(0, 1, 0)), max_torque=3.0, gain=5.0)
+    servo = world.build()
+    steps = 10
+    with pm.Model() as pmm:
+        gain = pm.LogNormal("gain", mu=np.log(4.0), sigma=0.5)
+        torque = pm.LogNormal("torque", mu=np.log(3.0), sigma=0.3)
+        positions = trajectory(servo, {"motor_gain": pt.stack([gain]), "motor_max_torque": pt.stack([torque])},
+                               steps, ["lever"], controls=np.full((steps, 1), -0.6))
+        pm.Normal("observed", mu=positions, sigma=0.001, observed=np.zeros((steps + 1, 1, 3)))
+    likelihood = pmm.logp(vars=pmm.observed_RVs)
+    gradients = pt.grad(likelihood, pmm.value_vars, disconnected_inputs="raise")
+    assert len(gradients) == 2
 
 
 @pytest.mark.parametrize("kwargs, match", [
