@@ -149,7 +149,7 @@ def test_posterior_covers_the_truth_without_divergences(short_pymc_model):
     """Symphys-made data, fixed seed: the 94% HDIs of friction, restitution and mass cover the truth,
     the chains mix (R-hat <= 1.01) and no transition diverges."""
     # nutpie on the JAX-compiled logp with a low-rank mass matrix (sysid.sample): ~3 gradients per draw.
-    posterior, _ = sysid.sample(short_pymc_model, draws=200, tune=200, chains=2, seed=2, sampler="nutpie")
+    posterior, _ = sysid.sample(short_pymc_model, draws=500, tune=500, chains=4, seed=2, sampler="nutpie")
     assert sysid.divergences(posterior) == 0
     for row in sysid.summary(posterior, sysid.TRUTH):
         assert row["rhat"] <= 1.01, row
