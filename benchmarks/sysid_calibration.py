@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--sampler", default=None, choices=["pymc", "nutpie"], help="default: nutpie if installed")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-tree-depth", type=int, default=6,
+                        help="nutpie's tree depth limit (its default is 10): bounds a badly adapted chain's cost")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     scene = sysid.Scene(jacobian=False)
@@ -37,7 +39,8 @@ def main() -> None:
                  "mass": rng.uniform(1.5, 2.5)}
         observations = sysid.symphys_observations(scene, truth, seed=args.seed + 100 + k)
         posterior, wall = sysid.sample(sysid.pymc_model(scene.model, observations), args.draws, args.tune,
-                                       args.chains, args.seed + k, args.sampler)
+                                       args.chains, args.seed + k, args.sampler,
+                                       max_tree_depth=args.max_tree_depth)
         rows = sysid.summary(posterior, truth)
         line = []
         for r in rows[:3]:

@@ -286,7 +286,7 @@ def default_sampler() -> str:
 
 
 def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 0,
-           sampler: str | None = None, progress: bool = False):
+           sampler: str | None = None, progress: bool = False, max_tree_depth: int | None = None):
     """NUTS draws of the posterior; (InferenceData/DataTree, wall seconds including compilation).
 
     sampler: None = default_sampler(); "nutpie": nutpie's NUTS on the logp and gradient compiled by
@@ -296,6 +296,8 @@ def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, see
     after 300 s, against 16 s here.  "pymc": PyMC's own NUTS on the same JAX-compiled logp
     (PyTensor's default C VM runs the gradient ~10x slower); "numpyro", "blackjax": PyMC's JAX
     samplers (numpyro's XLA compilation of this model ran out of memory, RESULTS.md).
+    max_tree_depth: nutpie: the NUTS tree's depth limit (None: nutpie's 10, 1,023 leapfrog steps);
+    a lower one bounds the cost of a chain whose adaptation went wrong.
     """
     pm = sp.pymc.require_pymc()
     sampler = default_sampler() if sampler is None else sampler
@@ -309,8 +311,9 @@ def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, see
         # likelihood) or where the ball's second bounce falls in the window (a jagged one); with
         # seed 0 such a chain had not finished 4 x 300 draws after 240 s (22-30 s unjittered, seeds 0-3).
         compiled = nutpie.compile_pymc_model(pymc_model, backend="jax", gradient_backend="jax", jitter_rvs=set())
+        depth = {} if max_tree_depth is None else {"maxdepth": check_tree_depth(max_tree_depth)}
         posterior = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                                  adaptation="low_rank", progress_bar=progress)
+                                  adaptation="low_rank", progress_bar=progress, **depth)
         return posterior, time.perf_counter() - start
     kwargs = dict(draws=draws, tune=tune, chains=chains, random_seed=seed, progressbar=progress,
                   compute_convergence_checks=False, nuts_sampler=sampler)
@@ -319,6 +322,11 @@ def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, see
     with pymc_model:
         posterior = pm.sample(**kwargs)
     return posterior, time.perf_counter() - start
+
+
+def check_tree_depth(depth) -> int:
+    """A NUTS tree depth limit: a positive int."""
+    return sp.checks.positive_int(depth, "max_tree_depth")
 
 
 def summary(posterior, truth: dict) -> list[dict]:
