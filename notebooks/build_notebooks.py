@@ -548,7 +548,7 @@ passed to `symphys.pymc.trajectory` as ordinary graph expressions, and NUTS uses
 symbolic gradient. The scene (`symphys_models/sysid.xml`): a box pushed by 20 N for 0.4 s slides to
 rest, a ball falls from 1 m and bounces once; both observed for 0.9 s at 50 Hz with 2 mm noise. The
 observations come from MuJoCo (another engine, same MJCF) when it is installed, else from symphys
-with known parameters: the cell below says which. This notebook samples 2 chains x 300 draws;
+with known parameters: the cell below says which. This notebook samples 4 chains x 500 draws;
 `symphys sysid` samples 4 chains x 1,000.
 """),
     code("""
@@ -578,7 +578,7 @@ mass are correlated).
     code("""
 model = sysid.pymc_model(scene.model, observations)
 sampler = sysid.default_sampler()
-posterior, wall = sysid.sample(model, draws=300, tune=300, chains=2, seed=1, sampler=sampler)
+posterior, wall = sysid.sample(model, draws=500, tune=500, chains=4, seed=1, sampler=sampler)
 rows = sysid.summary(posterior, observations.truth)
 print(f"NUTS ({sampler}): {wall:.0f} s, {sysid.divergences(posterior)} divergences")
 for r in rows:
