@@ -552,8 +552,6 @@ with known parameters: the cell below says which. This notebook samples 4 chains
 `symphys sysid` samples 4 chains x 1,000.
 """),
     code("""
-import numpy as np
-
 from symphys_models import sysid
 
 scene = sysid.Scene(jacobian=False)
