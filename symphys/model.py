@@ -193,7 +193,7 @@ class Params:
         return dataclasses.replace(self, **fields)
 
 
-_PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(Params))
+PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(Params))
 # The Params fields with one value per body or per motor (the others are scalars); each may also
 # have one row per world of a batch.
 PARAM_ITEMS = {"body_mass": "bodies", "body_friction": "bodies", "body_restitution": "bodies",
@@ -363,7 +363,7 @@ class Model:
         """
         h = hashlib.sha1()
         for field in dataclasses.fields(self):
-            if field.name.startswith("init_") or field.name in _PARAM_FIELDS:
+            if field.name.startswith("init_") or field.name in PARAM_FIELDS:
                 continue
             value = getattr(self, field.name)
             if isinstance(value, np.ndarray):
@@ -376,4 +376,4 @@ class Model:
         return h.hexdigest()[:16]
 
 
-__all__ = ["Shape", "JointType", "SolverOptions", "State", "Params", "Model", "PARAM_ITEMS"]
+__all__ = ["Shape", "JointType", "SolverOptions", "State", "Params", "Model", "PARAM_FIELDS", "PARAM_ITEMS"]

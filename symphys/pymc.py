@@ -27,17 +27,14 @@ installation hint (``pip install symphys[pymc]``).
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 
 import numpy as np
 
 from . import checks
-from .model import Model, Params, State
+from .model import PARAM_FIELDS, Model, Params, State
 from .physics.arguments import check_model, check_steps
 from .physics.rollout import rollout
-
-PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(Params))
 
 
 def require_pymc():

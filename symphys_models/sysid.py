@@ -311,7 +311,7 @@ def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, see
         # likelihood) or where the ball's second bounce falls in the window (a jagged one); with
         # seed 0 such a chain had not finished 4 x 300 draws after 240 s (22-30 s unjittered, seeds 0-3).
         compiled = nutpie.compile_pymc_model(pymc_model, backend="jax", gradient_backend="jax", jitter_rvs=set())
-        depth = {} if max_tree_depth is None else {"maxdepth": check_tree_depth(max_tree_depth)}
+        depth = {} if max_tree_depth is None else {"maxdepth": sp.checks.positive_int(max_tree_depth, "max_tree_depth")}
         posterior = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
                                   adaptation="low_rank", progress_bar=progress, **depth)
         return posterior, time.perf_counter() - start
@@ -322,11 +322,6 @@ def sample(pymc_model, draws: int = 1000, tune: int = 1000, chains: int = 4, see
     with pymc_model:
         posterior = pm.sample(**kwargs)
     return posterior, time.perf_counter() - start
-
-
-def check_tree_depth(depth) -> int:
-    """A NUTS tree depth limit: a positive int."""
-    return sp.checks.positive_int(depth, "max_tree_depth")
 
 
 def summary(posterior, truth: dict) -> list[dict]:

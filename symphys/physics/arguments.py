@@ -149,7 +149,8 @@ def _check_range(model: Model, label: str, name: str, value: np.ndarray) -> None
     at = ""
     if value.ndim:
         item = int(where[-1])
-        kind, names = ("motor", model.motor_names) if name.startswith("motor_") else ("body", model.body_names)
+        kind, names = {"bodies": ("body", model.body_names),
+                       "motors": ("motor", model.motor_names)}[model.param_items(name)[0]]
         at = f" for {kind} {item} ({names[item]!r})" + (f", world {int(where[0])}" if value.ndim == 2 else "")
     bound = f"{'>=' if closed else '>'} {low:g}" + (f" and <= {high:g}" if np.isfinite(high) else "")
     raise ValueError(f"{label} must be {bound} ({unit}), got {float(value[tuple(where)]):g}{at}")
