@@ -41,6 +41,7 @@ WORLD_CASES = [
     (dict(dt="fast"), "dt"), (dict(dt=True), "dt"), (dict(dt=np.inf), "dt"), (dict(dt=[0.01]), "dt"),
     (dict(iterations="ten"), "iterations"), (dict(iterations=2.5), "iterations"), (dict(iterations=True), "iterations"),
     (dict(newton_iterations=0), "newton_iterations"), (dict(warm_start="yes"), "warm_start"),
+    (dict(newton_gradient="adjoint"), "solver newton_gradient"),
     (dict(gyroscopic=1), "gyroscopic"), (dict(relaxation="x"), "relaxation"), (dict(method=3), "method"),
     (dict(dtype=64), "dtype"), (dict(solver={}), "solver"), (dict(iteration=10), "iteration"),
     (dict(relaxation=np.nan), "solver relaxation"),

@@ -44,10 +44,6 @@ from .rows import OPEN_BOUND, Rows, project
 from .sweeps import apply_impulse
 
 LINE_SEARCH_ITERATIONS = 3  # 1-D Newton refinements within the bracketing kinks
-# How much stiffer a rigid contact row is made for its gradient (``Problem.hardened``): as much as
-# two more proximal updates at bound_impedance 0.999, where float64 keeps 7 digits of the implicit
-# step; float32's 7 digits allow one.
-HARDENING = {"float64": 1e6, "float32": 1e3}
 
 
 def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
@@ -94,41 +90,40 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
         inner = problem.with_constants(constants)
         inner.memory = memory
         v = inner.newton_step(v)
+        if follow_memory:
+            # Each iterate's dependence on the memory it was found with: that of the minimum (one implicit
+            # step), not of the Cholesky factorization and line search that reached it.
+            v = inner.implicit_gradient(stop_gradient(v))
         # Proximal point: once an iterate solves the problem of the present memory, a rigid bounded
         # row's memory moves to its impulse there, so the rows converge to their rigid solution
         # ((1 - d) / d of the error left per update).  Moving it before then shifts a row's narrow
         # quadratic zone under Newton's feet: a 10 g wheel's motor then never settles.
         impulse, _, _ = inner.impulses(v)
         update = rigid_mask * inner.solved(v, impulse)
-        return v, update * impulse + (1.0 - update) * memory, memory, update
+        return v, update * impulse + (1.0 - update) * memory, memory
 
     def iterate_fixed_memory(v, *constants):
         return problem.with_constants(constants).newton_step(v)
 
     name = scan_name("newton_iterations", dtype)
+    follow_memory = model.solver.newton_gradient == "exact"
     if contact_rows.any():
         # The last iterate minimizes the problem of the memory it was found with, not of the memory
         # moved after it: its impulses are taken with the former.
-        (history, _, used, moved) = scan(iterate, outputs_info=[start, memory, None, None],
-                                         non_sequences=problem.constants(), n_steps=model.solver.newton_iterations,
-                                         name=name)
-        # The moved memory is the gradient's problem, not its history: differentiating the moves through
-        # the iterations built a gradient scan 10x the forward one (compile 110 s -> 34 s for a
-        # three-link chain).  The rows whose memory moves are differentiated as the hard rows their
-        # converged memory makes them (``Problem.hardened``); the previous step's impulse keeps its path.
-        problem.memory = memory + stop_gradient(used[-1] - memory)
-        gradient_problem = problem.hardened(stop_gradient(moved[-1]))
+        (history, _, used) = scan(iterate, outputs_info=[start, memory, None], non_sequences=problem.constants(),
+                                  n_steps=model.solver.newton_iterations, name=name)
+        if follow_memory:
+            problem.memory = used[-1]
+        else:
+            # "fixed_memory": the moves are not differentiated; their gradient scan is 2-3x the forward one.
+            problem.memory = memory + stop_gradient(used[-1] - memory)
     else:
         # No contact row moves its memory: the iterations carry only the velocities, and no gradient
         # is built through them (the implicit step below is the whole gradient).
         history = scan(iterate_fixed_memory, outputs_info=[start], non_sequences=problem.constants(),
                        n_steps=model.solver.newton_iterations, name=name)[0]
-        gradient_problem = problem
-    final = gradient_problem.implicit_gradient(stop_gradient(history[-1]))
+    final = problem.implicit_gradient(stop_gradient(history[-1]))
     impulse, _, _ = problem.impulses(final)
-    if gradient_problem is not problem:
-        hard_impulse, _, _ = gradient_problem.impulses(final)
-        impulse = stop_gradient(impulse) + (hard_impulse - stop_gradient(hard_impulse))
     return pt.reshape(final, (n_batch, n, 6)), impulse
 
 
@@ -271,16 +266,6 @@ class Problem:
             row_data[..., k] for k in range(6))
         inner.pairs, inner.components = self.pairs, self.components
         return inner
-
-    def hardened(self, rows_mask):
-        """The same problem with the rows of ``rows_mask`` (B, R) HARDENING times stiffer: the limit of a
-        rigid row whose proximal memory has converged (then its target is met exactly, whatever its
-        stiffness; on a disc's rim its impulse points along the slip).  Used for gradients only."""
-        hard = object.__new__(Problem)
-        hard.__dict__.update(self.__dict__)
-        hardening = HARDENING[self.stiffness.dtype]
-        hard.stiffness = self.stiffness * (1.0 + (hardening - 1.0) * rows_mask)
-        return hard
 
     def row_velocity(self, v):
         """J v (B, R) of packed velocities v (B, 6 N)."""
