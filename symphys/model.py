@@ -83,9 +83,9 @@ class SolverOptions:
         the gradient of the discrete map.  ``"fixed_memory"``: the moves are
         not differentiated, so such a row is differentiated as the soft row
         of its own stiffness: relative errors of ~(1 - bound_impedance) on
-        bounces and sticking contacts (3e-3 and 2e-4 measured,
-        tests/test_solver_newton.py), about 3x faster gradients and half the
-        compile time (benchmarks/RESULTS.md).  Joints, limits and motors are
+        bounces and sticking contacts (3.3e-3 and 3.9e-3 measured,
+        tests/test_solver_newton.py), 4x faster gradients and 2.5x faster
+        compiles on the timing quadruped (RESULTS.md).  Joints, limits and motors are
         differentiated the same way under both.
     relaxation: over/under-relaxation factor applied to every row update.
     warm_start: start each step from the previous step's impulses.
