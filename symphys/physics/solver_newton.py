@@ -26,9 +26,12 @@ sweeping solvers couple them); on the disc's rim their penalty is the
 norm's Huber function.  Each iteration assembles H over the rows in their
 quadratic zone, solves H dv = -gradient with a dense Cholesky factorization
 and takes an exact (bracketed 1-D Newton) line search along it.  A fixed number of iterations
-runs in a ``scan``, warm-started from the previous step's impulses.  The
-iterations are not differentiated: the gradient is the implicit function
-theorem's at the last iterate (``Problem.implicit_gradient``).
+runs in a ``scan``, warm-started from the previous step's impulses.  No
+factorization or line search is differentiated: the gradient is the implicit
+function theorem's at the last iterate (``Problem.implicit_gradient``), and
+with ``newton_gradient="exact"`` the rigid contact rows' memory is followed
+through the iterations, each iterate differentiated the same way at its own
+minimum.
 """
 
 from __future__ import annotations
