@@ -134,15 +134,14 @@ class SolverOptions:
     bound_impedance: float = 0.999
 
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f"solver method must be one of {', '.join(map(repr, METHODS))}, got {self.method!r}")
+        for name, choices in (("method", METHODS), ("newton_gradient", NEWTON_GRADIENTS)):
+            value = getattr(self, name)
+            if value not in choices:
+                raise ValueError(f"solver {name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
         for name in ("iterations", "newton_iterations"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise ValueError(f"solver {name} must be a positive integer, got {value!r}")
-        if self.newton_gradient not in NEWTON_GRADIENTS:
-            raise ValueError(f"solver newton_gradient must be one of {', '.join(map(repr, NEWTON_GRADIENTS))}, "
-                             f"got {self.newton_gradient!r}")
         for name in ("rigid_impedance", "bound_impedance"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"solver {name} must be in (0, 1), got {getattr(self, name)!r}")

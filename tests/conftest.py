@@ -10,8 +10,7 @@ import pytest
 # compile dir while gcc runs, so two workers sharing one built one C module at a time (measured:
 # 17.8 min of CPU in 16.4 min of wall on 2 cores).  Set before symphys imports Aesara.
 if os.environ.get("SYMPHYS_GRAPH") == "aesara" and os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ["AESARA_FLAGS"] = re.sub(r"base_compiledir=([^,]+)",
-                                        lambda m: f"{m.group(0)}-{os.environ['PYTEST_XDIST_WORKER']}",
+    os.environ["AESARA_FLAGS"] = re.sub(r"base_compiledir=[^,]+", rf"\g<0>-{os.environ['PYTEST_XDIST_WORKER']}",
                                         os.environ.get("AESARA_FLAGS", ""))
 
 import symphys as sp  # noqa: E402

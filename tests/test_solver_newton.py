@@ -175,7 +175,8 @@ def bounce_and_stick(newton_gradient):
     loss = final.velocity[0, 2] + final.position[0, 2] + 0.3 * final.velocity[0, 0]
     bounce = sp.compile([state.velocity], [loss, sp.grad(loss, state.velocity)])
     velocity = model.initial_state().velocity
-    bounce_pairs = [(bounce(velocity)[1][0, i], central_difference(bounce, velocity, (0, i))) for i in (0, 2)]
+    bounce_gradient = bounce(velocity)[1]
+    bounce_pairs = [(bounce_gradient[0, i], central_difference(bounce, velocity, (0, i))) for i in (0, 2)]
 
     world = sp.World(dt=0.01, method="newton", newton_gradient=newton_gradient)
     world.add_ground(friction=0.8)

@@ -89,6 +89,9 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     contact_rows |= pairs.is_friction
     rigid_mask = pt.cast(rigid, dtype) * pt.constant(contact_rows.astype(dtype))
 
+    name = scan_name("newton_iterations", dtype)
+    follow_memory = model.solver.newton_gradient == "exact"
+
     def iterate(v, memory, *constants):
         inner = problem.with_constants(constants)
         inner.memory = memory
@@ -108,8 +111,6 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     def iterate_fixed_memory(v, *constants):
         return problem.with_constants(constants).newton_step(v)
 
-    name = scan_name("newton_iterations", dtype)
-    follow_memory = model.solver.newton_gradient == "exact"
     if contact_rows.any():
         # The last iterate minimizes the problem of the memory it was found with, not of the memory
         # moved after it: its impulses are taken with the former.
