@@ -57,11 +57,13 @@ def time_calls(fn, args, repeats: int = 3, long: float = 10.0) -> tuple[float, l
     return best, out, first
 
 
-def measure_rows(rows, measure, describe, desc: str) -> list:
+def measure_rows(rows, measure, describe, desc: str, failures: list | None = None) -> list:
     """[measure(*row) for row in rows] with a progress bar, each result printed as JSON.
 
     ``describe(*row)`` labels the bar.  Ctrl-C (SIGINT, as ``timeout -s INT``
-    sends) stops the loop and keeps the results measured so far.
+    sends) stops the loop and keeps the results measured so far.  A row that
+    raises (a peer engine out of memory, say) is left out, its label and error
+    appended to ``failures`` if given, and the loop goes on.
     """
     from tqdm import tqdm
 
@@ -69,7 +71,14 @@ def measure_rows(rows, measure, describe, desc: str) -> list:
     try:
         for row in (bar := tqdm(rows, desc=desc)):
             bar.set_postfix_str(describe(*row))
-            results.append(measure(*row))
+            try:
+                results.append(measure(*row))
+            except Exception as error:  # noqa: BLE001 - one failed row must not lose the others
+                message = f"{describe(*row)}: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+                tqdm.write(f"failed: {message}")
+                if failures is not None:
+                    failures.append(message)
+                continue
             tqdm.write(json.dumps(results[-1]))
     except KeyboardInterrupt:
         print("interrupted: keeping the rows measured so far", file=sys.stderr)

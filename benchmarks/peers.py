@@ -224,7 +224,9 @@ def main(argv=None):
             print("skipped:", reason, file=sys.stderr)
     engines = [e for e in args.engines if available(e) is None]
     rows = plan(engines, args.batches, args.controllers, args.short_steps, args.steps)
-    results = common.measure_rows(rows, measure, common.row_label, "peers")
+    failures = []
+    results = common.measure_rows(rows, measure, common.row_label, "peers", failures)
+    skipped += [f"{message} (row failed)" for message in failures]
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(rows=results, skipped=skipped), f, indent=1)

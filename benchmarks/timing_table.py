@@ -43,10 +43,13 @@ PAPER = {  # seconds per 10 s, i7-5930K CPU and GTX 1080 GPU (seed paper)
 }
 
 
-def load_model(dtype: str = "float32", iterations: int = 10):
+METHODS = ("gauss_seidel", "newton")
+
+
+def load_model(dtype: str = "float32", iterations: int = 10, method: str = "gauss_seidel"):
     import symphys as sp
 
-    return sp.load_mjcf(common.MODEL_FILE, dtype=dtype, method="gauss_seidel", iterations=iterations).build()
+    return sp.load_mjcf(common.MODEL_FILE, dtype=dtype, method=method, iterations=iterations).build()
 
 
 def sensors(model, state, step):
@@ -98,8 +101,9 @@ def build_function(model, sizes, batch: int, gradient: bool, steps: int, backend
     return sp.compile(weights, outputs, backend), sp.graph_stats(outputs)["total"]
 
 
-def measure(backend: str, controller: str, batch: int, gradient: bool, steps: int, dtype: str) -> dict:
-    model = load_model(dtype)
+def measure(backend: str, controller: str, batch: int, gradient: bool, steps: int, dtype: str,
+            method: str) -> dict:
+    model = load_model(dtype, method=method)
     sizes = common.CONTROLLERS[controller]
     weights = common.init_weights(sizes, dtype)
     start = time.perf_counter()
@@ -108,7 +112,7 @@ def measure(backend: str, controller: str, batch: int, gradient: bool, steps: in
     run_s, out, first_call_s = common.time_calls(fn, weights)
     distance = float(np.asarray(out[0]))
     grad_norm = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=float) ** 2) for g in out[1:]))) if gradient else None
-    return dict(backend=backend, controller=controller, weights=common.n_weights(sizes), batch=batch,
+    return dict(backend=backend, method=method, controller=controller, weights=common.n_weights(sizes), batch=batch,
                 gradient=gradient, steps=steps, compile_s=compile_s, first_call_s=first_call_s, run_s=run_s,
                 seconds_per_10s=run_s * common.STEPS / steps, distance=distance, grad_norm=grad_norm, nodes=nodes,
                 finite=bool(np.isfinite(distance) and (grad_norm is None or np.isfinite(grad_norm))))
@@ -138,52 +142,64 @@ def markdown(results, args, machine: str, devices) -> list:
              f"Command: `python benchmarks/timing_table.py {' '.join(args)}`  ",
              f"Machine: {machine}; JAX devices {devices}; {time.strftime('%Y-%m-%d')}.  ",
              f"Model: `symphys_models/timing_quadruped.xml` ({model.n_bodies} bodies, {model.n_motors} servos, "
-             f"{model.n_rows} constraint rows, colored Gauss-Seidel 10 sweeps, dt 0.01), float32, "
+             f"{model.n_rows} constraint rows, dt 0.01; solver: colored Gauss-Seidel with 10 sweeps, or Newton "
+             "with its default iterations), float32, "
              "10 s = 1,000 steps; loss = distance the torso travels; "
              "gradient w.r.t. every controller weight. Compile times are cold (fresh caches) unless noted; "
              "'first call' includes what XLA and Numba compile lazily at the first call. "
              "'scaled': measured over fewer steps, times x 1,000 / steps.", "",
-             "| backend | controller weights | batch | pass | s per 10 s | paper " + ("GPU" if paper_col else "CPU")
+             "| backend | solver | controller weights | batch | pass | s per 10 s | paper "
+             + ("GPU" if paper_col else "CPU")
              + " s | paper / symphys | grad / fwd | compile s | first call s | graph nodes | distance m "
              "| steps timed |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    forward = {(r["backend"], r["controller"], r["batch"]): r["seconds_per_10s"] for r in results if not r["gradient"]}
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    forward = {key(r): r["seconds_per_10s"] for r in results if not r["gradient"]}
     for r in results:
         paper = PAPER.get((r["controller"], r["batch"], r["gradient"]), (None, None))[paper_col]
         ratio = ""
-        if r["gradient"] and (r["backend"], r["controller"], r["batch"]) in forward:
-            ratio = f"{r['seconds_per_10s'] / forward[(r['backend'], r['controller'], r['batch'])]:.1f}"
+        if r["gradient"] and key(r) in forward:
+            ratio = f"{r['seconds_per_10s'] / forward[key(r)]:.1f}"
         paper_ratio = f"{paper / r['seconds_per_10s']:.2f}" if paper and r["finite"] else ""
         scaled = "" if r["steps"] == common.STEPS else " (scaled)"
         value = f"{r['seconds_per_10s']:.2f}{scaled}" if r["finite"] else "non-finite"
-        lines.append(f"| {r['backend']} | {r['weights']:,} | {r['batch']} | {'fwd+grad' if r['gradient'] else 'fwd'} "
+        lines.append(f"| {r['backend']} | {r.get('method', 'gauss_seidel')} | {r['weights']:,} | {r['batch']} "
+                     f"| {'fwd+grad' if r['gradient'] else 'fwd'} "
                      f"| {value} | {paper or ''} | {paper_ratio} | {ratio} | {r['compile_s']:.1f} "
                      f"| {r.get('first_call_s', float('nan')):.1f} "
                      f"| {r['nodes']:,} | {r['distance']:.3f} | {r['steps']} |")
     return lines
 
 
+def key(row) -> tuple:
+    """A symphys row's (backend, solver, controller, batch): its forward and gradient rows share it."""
+    return row["backend"], row.get("method", "gauss_seidel"), row["controller"], row["batch"]
+
+
 def peer_table(results, peer_rows, skipped) -> list:
-    """Peers' rows beside symphys's JAX row of the same controller, batch and pass."""
-    ours = {(r["controller"], r["batch"], r["gradient"]): r for r in results if r["backend"] == "jax"}
+    """Peers' rows beside symphys's JAX rows (one column per solver) of the same controller, batch and pass."""
+    methods = list(dict.fromkeys(r.get("method", "gauss_seidel") for r in results if r["backend"] == "jax"))
+    ours = {(r.get("method", "gauss_seidel"), r["controller"], r["batch"], r["gradient"]): r for r in results
+            if r["backend"] == "jax"}
     lines = ["Peers in the same run (`benchmarks/peers.py`: the same MJCF file, dt, controller, sensors "
              "and loss; MJX with 1 solver iteration; MuJoCo C forward only, controller in numpy):", "",
-             "| engine | controller weights | batch | pass | s per 10 s | symphys (jax) s | symphys / peer "
-             "| grad / fwd | compile s | distance m | steps timed |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| engine | controller weights | batch | pass | s per 10 s "
+             + "".join(f"| symphys {m} s | symphys {m} / peer " for m in methods)
+             + "| grad / fwd | compile s | distance m | steps timed |",
+             "|---|---|---|---|---|" + "---|---|" * len(methods) + "---|---|---|---|"]
     forward = {(r["engine"], r["controller"], r["batch"]): r["seconds_per_10s"] for r in peer_rows
                if not r["gradient"]}
     for r in peer_rows:
-        mine = ours.get((r["controller"], r["batch"], r["gradient"]))
-        ratio = f"{mine['seconds_per_10s'] / r['seconds_per_10s']:.1f}" if mine and r["finite"] else ""
+        cells = ""
+        for method in methods:
+            mine = ours.get((method, r["controller"], r["batch"], r["gradient"]))
+            ratio = f"{mine['seconds_per_10s'] / r['seconds_per_10s']:.2f}" if mine and r["finite"] else ""
+            cells += f"| {mine['seconds_per_10s']:.3g} | {ratio} " if mine else "| | "
         grad_fwd = (f"{r['seconds_per_10s'] / forward[(r['engine'], r['controller'], r['batch'])]:.1f}"
                     if r["gradient"] and (r["engine"], r["controller"], r["batch"]) in forward else "")
         value = f"{r['seconds_per_10s']:.3g}{'' if r['steps'] == common.STEPS else ' (scaled)'}" if r["finite"] \
             else "non-finite"
         lines.append(f"| {r['engine']} | {r['weights']:,} | {r['batch']} | {'fwd+grad' if r['gradient'] else 'fwd'} "
-                     f"| {value} | {mine['seconds_per_10s']:.3g} | {ratio} | {grad_fwd} | {r['compile_s']:.1f} "
-                     f"| {r['distance']:.3f} | {r['steps']} |" if mine else
-                     f"| {r['engine']} | {r['weights']:,} | {r['batch']} | {'fwd+grad' if r['gradient'] else 'fwd'} "
-                     f"| {value} | | | {grad_fwd} | {r['compile_s']:.1f} | {r['distance']:.3f} | {r['steps']} |")
+                     f"| {value} {cells}| {grad_fwd} | {r['compile_s']:.1f} | {r['distance']:.3f} | {r['steps']} |")
     lines += [f"Skipped: {reason}" for reason in skipped]
     return lines
 
@@ -194,7 +210,8 @@ def plot(results, path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{r['backend']} {r['controller']}\nB={r['batch']} {'grad' if r['gradient'] else 'fwd'}" for r in results]
+    labels = [f"{r['backend']} {r.get('method', 'gauss_seidel')} {r['controller']}\n"
+              f"B={r['batch']} {'grad' if r['gradient'] else 'fwd'}" for r in results]
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(results)), 4))
     ax.bar(range(len(results)), [r["seconds_per_10s"] for r in results], color=[
         "tab:red" if r["gradient"] else "tab:blue" for r in results])
@@ -212,6 +229,8 @@ def main(argv=None):
     parser.add_argument("--backends", nargs="+", default=["jax", "c"],
                         help="jax (every row), c, numba (small controller, batch 1; minutes of compiling each)")
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 128])
+    parser.add_argument("--methods", nargs="+", default=["gauss_seidel"], choices=METHODS,
+                        help="solvers to time (newton: JAX only)")
     parser.add_argument("--controllers", nargs="+", default=list(common.CONTROLLERS),
                         choices=list(common.CONTROLLERS))
     parser.add_argument("--steps", type=int, default=common.STEPS,
@@ -235,8 +254,12 @@ def main(argv=None):
                           PYTENSOR_FLAGS=f"base_compiledir={os.path.join(folder, 'pytensor')}")
     devices = common.jax_platforms()
     rows = plan(args.backends, args.batches, args.controllers, args.short_steps, "gpu" in devices, args.steps)
-    results = common.measure_rows(rows, lambda *row: measure(*row, args.dtype), common.row_label,
-                                  "timing table")
+    results = []
+    for method in args.methods:
+        # Newton's dense Cholesky per iteration: C and Numba would compile for many minutes; JAX rows only.
+        mine = [row for row in rows if method != "newton" or row[0] == "jax"]
+        results += common.measure_rows(mine, lambda *row, m=method: measure(*row, args.dtype, m),
+                                       common.row_label, f"timing table ({method})")
     peer_rows, skipped = [], []
     try:
         if args.peers is not None:
