@@ -114,6 +114,35 @@ def test_newton_is_refused_where_it_cannot_run():
         sp.World(method="newton", rigid_impedance=1.0)
 
 
+@pytest.mark.skipif(B.batched_linear_algebra_missing() is not None, reason="newton needs batched linear algebra")
+def test_block_assembled_hessian_equals_the_dense_product():
+    """J^T X assembled from 6 x 6 body blocks equals the dense (6N x R) (R x 6N) product: rows on the
+    world (either side), rows repeated on one body pair, a body without rows, a batch of 2."""
+    from symphys.physics.rows import Rows
+    from symphys.physics.solver_newton import BlockAssembly, full_jacobian
+
+    rng = np.random.default_rng(3)
+    n_bodies, n_batch = 5, 2
+    body_a = np.array([0, 0, 1, 2, 2, 2, -1, 3, 1])
+    body_b = np.array([1, 1, -1, 3, 3, 0, 2, -1, 3])
+    arrays = [rng.normal(size=(n_batch, len(body_a), 6)) for _ in range(4)]
+
+    def rows(jacobian_a, jacobian_b):
+        zero = np.zeros((n_batch, len(body_a)))
+        return Rows(body_a=body_a, body_b=body_b, normal_row=np.arange(len(body_a)), jacobian_a=B.pt.constant(
+            jacobian_a), jacobian_b=B.pt.constant(jacobian_b), target=zero, mass_scale=zero, impulse_scale=zero,
+            lower=zero, upper=zero, friction=zero, contact_count=np.zeros((n_batch, n_bodies)))
+
+    jacobian, weighted = rows(*arrays[:2]), rows(*arrays[2:])
+    dense = B.pt.matmul(full_jacobian(jacobian, n_bodies, "float64").dimshuffle(0, 2, 1),
+                        full_jacobian(weighted, n_bodies, "float64"))
+    sides = [B.pt.stack([r.jacobian_a, r.jacobian_b], axis=2) for r in (jacobian, weighted)]
+    blocks = BlockAssembly(jacobian, n_bodies, n_batch).product(*sides)
+    expected, got = B.function([], [dense, blocks], mode=B.make_mode("jax"))()
+    assert np.abs(expected[:, 24:]).max() == 0.0  # body 4 has no rows
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-13)
+
+
 def central_difference(f, x, index, eps=1e-6):
     """(f(x + eps e) - f(x - eps e)) / (2 eps) for the first output of f."""
     step = np.zeros_like(x)

@@ -38,6 +38,12 @@ class Rows:
     upper: Any  # (B, R) fixed upper bound on the impulse
     friction: Any  # (B|1, R) coefficient coupling to normal_row (0 if none)
     contact_count: Any  # (B, n_bodies) active contact points per body (mass splitting)
+    # (R, 2) bool, static: whether a row's lower / upper bound may be finite (False: always -/+ OPEN_BOUND).
+    finite_bounds: np.ndarray | None = None
+
+    def bounds_may_be_finite(self) -> np.ndarray:
+        """(R, 2) bool: whether each row's lower / upper bound may be finite (all True if unknown)."""
+        return np.ones((self.n_rows, 2), dtype=bool) if self.finite_bounds is None else self.finite_bounds
 
     @property
     def n_rows(self) -> int:
@@ -66,6 +72,7 @@ def concatenate_rows(blocks: list[Rows]) -> Rows:
         # Contact friction is (1, R) unless friction is batched, joint rows' is (B, R).
         friction=pt.concatenate([blk.friction * pt.ones_like(blk.target) for blk in blocks], axis=1),
         contact_count=sum(blk.contact_count for blk in blocks),
+        finite_bounds=np.concatenate([blk.bounds_may_be_finite() for blk in blocks]),
     )
 
 
@@ -110,11 +117,13 @@ def row_block(parent, child, jacobian_a, jacobian_b, target, mass_scale, impulse
     """
     n_rows = len(parent)
     zeros = pt.zeros_like(target)
+    open_ = [isinstance(bound, (int, float)) and abs(bound) >= 0.5 * OPEN_BOUND for bound in (lower, upper)]
     return Rows(body_a=np.asarray(parent), body_b=np.asarray(child), normal_row=np.arange(n_rows),
                 jacobian_a=jacobian_a, jacobian_b=jacobian_b, target=target,
                 mass_scale=mass_scale * pt.ones_like(target),
                 impulse_scale=impulse_scale * pt.ones_like(target),
-                lower=lower + zeros, upper=upper + zeros, friction=zeros, contact_count=count)
+                lower=lower + zeros, upper=upper + zeros, friction=zeros, contact_count=count,
+                finite_bounds=np.tile(~np.array(open_), (n_rows, 1)))
 
 
 def contact_block(body_a, body_b, jacobian_a, jacobian_b, target_normal, mass_scale_normal,

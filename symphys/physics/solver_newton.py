@@ -24,8 +24,10 @@ The two friction rows of a contact share one isotropic (disc) bound
 mu * lambda_normal, the normal impulse taken at the current iterate (as the
 sweeping solvers couple them); on the disc's rim their penalty is the
 norm's Huber function.  Each iteration assembles H over the rows in their
-quadratic zone, solves H dv = -gradient with a dense Cholesky factorization
-and takes an exact (bracketed 1-D Newton) line search along it.  A fixed number of iterations
+quadratic zone (from each row's 6 x 6 body blocks), solves H dv = -gradient
+with a dense Cholesky factorization and takes an exact line search along it
+(a search over the sorted kinks of the piecewise-quadratic cost, then 1-D
+Newton steps between the two around the minimum).  A fixed number of iterations
 runs in a ``scan``, warm-started from the previous step's impulses.  No
 factorization or line search is differentiated: the gradient is the implicit
 function theorem's at the last iterate (``Problem.implicit_gradient``), and
@@ -47,6 +49,7 @@ from .rows import OPEN_BOUND, Rows, project
 from .sweeps import apply_impulse
 
 LINE_SEARCH_ITERATIONS = 3  # 1-D Newton refinements within the bracketing kinks
+BRACKET_ROUNDS = 2  # rounds of the search for the two kinks around the minimum (3 measured no faster)
 
 
 def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
@@ -74,7 +77,7 @@ def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
     # row then meets its target exactly instead of giving way by load / D.
     memory = pt.switch(rigid, warm_impulse, 0.0)
     problem = Problem(jacobian, mass_matrix, pt.reshape(velocity, (n_batch, 6 * n)), stiffness, memory,
-                      rows, pairs, components)
+                      rows, pairs, components, BlockAssembly(rows, n, n_batch))
 
     if model.solver.warm_start:
         velocity = apply_impulse(velocity, warm_impulse, gathers)
@@ -164,6 +167,9 @@ class FrictionPairs:
             groups.setdefault(int(rows.normal_row[r]), []).append(int(r))
         if any(len(g) != 2 for g in groups.values()):
             raise ValueError("method='newton' needs exactly two friction rows per contact normal")
+        if any(rows.body_a[r] != rows.body_a[n] or rows.body_b[r] != rows.body_b[n] for n, g in groups.items()
+               for r in g):
+            raise ValueError("method='newton' needs each friction row on its normal row's bodies")
         self.normal = np.array(sorted(groups), dtype=np.int64)
         self.first = np.array([groups[k][0] for k in self.normal], dtype=np.int64)
         self.second = np.array([groups[k][1] for k in self.normal], dtype=np.int64)
@@ -248,10 +254,13 @@ class Problem:
     """One step's minimization: the constant arrays and the Newton iteration over them."""
 
     def __init__(self, jacobian, mass_matrix, free_velocity, stiffness, memory, rows: Rows, pairs: FrictionPairs,
-                 components: Components):
+                 components: Components, assembly: BlockAssembly):
         self.jacobian, self.mass_matrix, self.free_velocity = jacobian, mass_matrix, free_velocity
+        self.side_jacobian = pt.stack([jac for _, jac in row_sides(rows)], axis=2)  # (B, R, S, 6)
+        self.assembly = assembly
         self.stiffness, self.memory = stiffness, memory
         self.target, self.lower, self.upper = rows.target, rows.lower, rows.upper
+        self.finite_bounds = rows.bounds_may_be_finite()
         self.friction = rows.friction * pt.ones_like(rows.target)
         self.pairs, self.components = pairs, components
 
@@ -259,13 +268,14 @@ class Problem:
         # One packed (B, R, 6) row array keeps the scan's inputs (and its gradient graph) few.
         row_data = pt.stack([self.target, self.stiffness, self.lower, self.upper, self.friction, self.memory],
                             axis=-1)
-        return [self.jacobian, self.mass_matrix, self.free_velocity, row_data]
+        return [self.jacobian, self.side_jacobian, self.mass_matrix, self.free_velocity, row_data]
 
     def with_constants(self, constants) -> Problem:
         """The same problem over the scan's inner copies of ``constants()``."""
-        jacobian, mass_matrix, free_velocity, row_data = constants
+        jacobian, side_jacobian, mass_matrix, free_velocity, row_data = constants
         inner = object.__new__(Problem)
         inner.jacobian, inner.mass_matrix, inner.free_velocity = jacobian, mass_matrix, free_velocity
+        inner.side_jacobian, inner.assembly, inner.finite_bounds = side_jacobian, self.assembly, self.finite_bounds
         inner.target, inner.stiffness, inner.lower, inner.upper, inner.friction, inner.memory = (
             row_data[..., k] for k in range(6))
         inner.pairs, inner.components = self.pairs, self.components
@@ -283,9 +293,9 @@ class Problem:
         """1 where a row's unclipped impulse lies strictly within its bounds (its penalty is quadratic), else 0."""
         return pt.cast(pt.and_(pt.gt(raw, self.lower), pt.lt(raw, self.upper)), raw.dtype)
 
-    def hessian(self, weighted_jacobian):
-        """M + J^T W J (B, 6 N, 6 N) from W J (B, R, 6 N)."""
-        return self.mass_matrix + pt.matmul(self.jacobian.dimshuffle(0, 2, 1), weighted_jacobian)
+    def hessian(self, weighted_sides):
+        """M + J^T W J (B, 6 N, 6 N) from the sides of W J (B, R, S, 6) (W couples rows of one contact only)."""
+        return self.mass_matrix + self.assembly.product(self.side_jacobian, weighted_sides)
 
     def impulses(self, v):
         """(impulse (B, R), Hessian weight of each row (B, R), friction bound mu lambda_normal (B, C)
@@ -346,10 +356,10 @@ class Problem:
 
         The cost along the line is convex with a continuous, increasing slope, piecewise linear
         between kinks (where a row's unclipped impulse meets a bound, or a contact's friction
-        impulse its disc's rim).  The slope at every kink brackets the minimum between two
-        neighbouring kinks, where the slope is linear (up to the rim's curvature): the zero of
-        the line through the bracket's ends, refined by safeguarded 1-D Newton steps.  The cost is a
-        sum over the components, so each is searched on its own.
+        impulse its disc's rim).  A search over the sorted kinks (``bracket``) finds the two
+        neighbouring kinks around the minimum, between which the slope is linear (up to the rim's
+        curvature): the zero of the line through the bracket's ends, refined by safeguarded 1-D
+        Newton steps.  The cost is a sum over the components, so each is searched on its own.
         """
         components = self.components
         row_rate = self.row_velocity(direction)
@@ -364,11 +374,7 @@ class Problem:
         def at(alpha):  # slope and curvature (B, C) at one step length (B, C) per component
             return self.slope_and_curvature(alpha, own, line)
 
-        candidates = pt.switch(pt.and_(pt.gt(kinks, 0.0), pt.lt(kinks, np.inf)), kinks, 0.0)
-        slopes, _ = self.slope_and_curvature(candidates, kink_component, line)
-        low = pt.maximum(components.extreme(pt.switch(pt.lt(slopes, 0.0), candidates, 0.0), kink_component, True),
-                         0.0)
-        high = components.extreme(pt.switch(pt.ge(slopes, 0.0), candidates, np.inf), kink_component, False)
+        low, high = self.bracket(kinks, kink_component, line, batch_size(v))
         bounded = pt.lt(high, np.inf)
         high_value = pt.switch(bounded, high, low + 1.0)
         slope_low, curvature_low = at(low * (1.0 + 1e-9) + 1e-12)
@@ -388,18 +394,70 @@ class Problem:
             alpha = pt.switch(inside, newton, pt.switch(pt.lt(high, np.inf), 0.5 * (low + high), alpha))
         return alpha
 
+    def bracket(self, kinks, kink_component, line, n_batch):
+        """The two neighbouring kinks (B, C) around each component's minimum along the line: the last
+        with a negative slope (0 if none) and the first with a non-negative one (inf if none).
+
+        The slope is non-decreasing along the line, so a search over each component's sorted kinks
+        finds them: ``BRACKET_ROUNDS`` rounds, each evaluating the slope at W evenly spaced kinks of
+        the bracket left by the last, (W + 1)^rounds > K.  That is O(W rounds rows) work, not the
+        O(K rows) of evaluating every kink.
+        """
+        components = self.components
+        dtype = kinks.dtype
+        n_kinks, n = len(kink_component), components.n
+        if not n_kinks:
+            zero = pt.zeros((kinks.shape[0], n), dtype=dtype)
+            return zero, zero + np.inf
+        member = components.mask(kink_component, np.arange(n))  # (K, C)
+        valid = pt.and_(pt.gt(kinks, 0.0), pt.lt(kinks, np.inf))[:, :, None]  # (B, K, 1)
+        own = pt.switch(pt.and_(valid, pt.gt(member[None], 0.0)), kinks[:, :, None], np.inf)  # (B, K, C)
+        ordered = pt.sort(own.dimshuffle(0, 2, 1), axis=-1)  # (B, C, K): each component's kinks, then inf
+        rounds = min(BRACKET_ROUNDS, int(np.ceil(np.log2(n_kinks + 1))))
+        width = int(np.ceil((n_kinks + 1) ** (1.0 / rounds))) - 1  # probes per round
+        while (width + 1) ** rounds <= n_kinks:  # the float root can round down
+            width += 1
+        lower = pt.zeros_like(ordered[:, :, 0], dtype="int64") - 1  # (B, C) negative slope there (-1: alpha 0)
+        upper = lower + 1 + n_kinks  # (B, C) non-negative slope there (K: alpha inf)
+        fractions = np.arange(1, width + 1, dtype=np.int64)
+        probe_component = np.repeat(np.arange(n), width)
+
+        def kink(index):  # the sorted kinks at ``index`` (B, C, W), clipped into range
+            found = pt.take_along_axis(ordered, pt.clip(index, 0, n_kinks - 1), axis=-1)
+            return pt.specify_shape(found, (n_batch if isinstance(n_batch, int) else None, n, index.type.shape[-1]))
+
+        for _ in range(rounds):
+            index = lower[..., None] + ((upper - lower)[..., None] * fractions) // (width + 1)  # (B, C, W)
+            probe = pt.and_(pt.gt(index, lower[..., None]), pt.lt(index, upper[..., None]))
+            alpha = kink(index)
+            finite = pt.lt(alpha, np.inf)
+            at = pt.reshape(pt.switch(finite, alpha, 0.0), (n_batch, n * width))
+            slope = pt.reshape(self.slope_and_curvature(at, probe_component, line)[0], (n_batch, n, width))
+            below = pt.and_(probe, pt.and_(finite, pt.lt(slope, 0.0)))
+            above = pt.and_(probe, pt.invert(below))
+            lower = pt.maximum(lower, pt.max(pt.switch(below, index, -1), axis=-1))
+            upper = pt.minimum(upper, pt.min(pt.switch(above, index, n_kinks), axis=-1))
+        low = pt.switch(pt.ge(lower, 0), kink(lower[..., None])[..., 0], 0.0)
+        high = pt.switch(pt.lt(upper, n_kinks), kink(upper[..., None])[..., 0], np.inf)
+        return pt.cast(low, dtype), pt.cast(high, dtype)
+
     def kinks(self, line):
         """(B, K) step lengths along the line where a row's unclipped impulse meets one of its bounds
         or a contact's friction impulse meets its disc's rim (inf where it never does), and each
         kink's component (K,)."""
         raw, rate = line["raw"], line["raw_rate"]
-        moving = pt.gt(abs(rate), 0.0)
-        safe_rate = pt.switch(moving, rate, 1.0)
-        finite = lambda bound: pt.and_(moving, pt.lt(abs(bound), 0.5 * OPEN_BOUND))  # noqa: E731
-        at_lower = pt.switch(finite(self.lower), (raw - self.lower) / safe_rate, np.inf)
-        at_upper = pt.switch(finite(self.upper), (raw - self.upper) / safe_rate, np.inf)
-        pieces = [at_lower, at_upper]
-        component = [self.components.row, self.components.row]
+        pieces, component = [], []
+        # Rows whose bound is always open, and friction rows (bounded by their disc), have no kink there.
+        may_be_finite = self.finite_bounds & ~self.pairs.is_friction[:, None]
+        for side, bound in enumerate((self.lower, self.upper)):
+            index = np.nonzero(may_be_finite[:, side])[0]
+            if not len(index):
+                continue
+            row_raw, row_rate, row_bound = raw[:, index], rate[:, index], bound[:, index]
+            moving = pt.gt(abs(row_rate), 0.0)
+            finite = pt.and_(moving, pt.lt(abs(row_bound), 0.5 * OPEN_BOUND))
+            pieces.append(pt.switch(finite, (row_raw - row_bound) / pt.switch(moving, row_rate, 1.0), np.inf))
+            component.append(self.components.row[index])
         pairs = self.pairs
         if len(pairs):
             # |z0 - alpha z'|^2 = bound^2 for the friction impulses z = (first, second).
@@ -415,6 +473,8 @@ class Problem:
             pieces += [pt.switch(real, (half_b - root) / safe_a, np.inf),
                        pt.switch(real, (half_b + root) / safe_a, np.inf)]
             component += [self.components.contact, self.components.contact]
+        if not pieces:
+            return pt.zeros((raw.shape[0], 0), dtype=raw.dtype), np.zeros(0, dtype=np.int64)
         return pt.concatenate(pieces, axis=1), np.concatenate(component)
 
     def momentum_terms(self, v, impulse):
@@ -440,7 +500,7 @@ class Problem:
         """The cost's gradient (B, 6 N), (majorizing) Hessian (B, 6 N, 6 N) and friction bound at v."""
         impulse, weight, bound = self.impulses(v)
         inertial, constraint = self.momentum_terms(v, impulse)
-        return inertial - constraint, self.hessian(weight[..., None] * self.jacobian), bound
+        return inertial - constraint, self.hessian(weight[..., None, None] * self.side_jacobian), bound
 
     def newton_step(self, v):
         """The next iterate from v (B, 6 N): a Newton direction and an exact line search along it."""
@@ -466,7 +526,7 @@ class Problem:
         raw = self.unclipped_impulse(v)
         weight = self.stiffness * self.quadratic_zone(raw)  # (B, R)
         if not len(pairs):
-            return self.hessian(weight[..., None] * self.jacobian)
+            return self.hessian(weight[..., None, None] * self.side_jacobian)
         dtype = raw.dtype
         bound = self.friction_bound(project(raw, self.lower, self.upper))
         disc = Disc(pairs.columns(raw, pairs.first), pairs.columns(raw, pairs.second), bound)
@@ -474,7 +534,8 @@ class Problem:
         unit1, unit2 = disc.first / disc.norm, disc.second / disc.norm
         stiffness = pairs.columns(self.stiffness, pairs.first)
         mask = pt.constant((~pairs.is_friction).astype(dtype))
-        # Row-space weights: d lambda_r / d u_s (with the sign of -d lambda / d u) as a (B, R, R) matrix.
+        # Row-space weights d lambda_r / d u_s (with the sign of -d lambda / d u): diagonal, plus the
+        # couplings within a contact, whose three rows share their bodies.
         weight = mask * weight \
             + pairs.place(stiffness * disc.scale * (1.0 - rim * unit1 * unit1), pairs.first, dtype) \
             + pairs.place(stiffness * disc.scale * (1.0 - rim * unit2 * unit2), pairs.second, dtype)
@@ -482,16 +543,45 @@ class Problem:
         # lambda_t = bound * unit on the rim, bound = mu * lambda_normal, d lambda_normal / d u_n = -D_n q_n.
         normal_weight = pairs.columns(self.friction, pairs.first) * pairs.columns(weight, pairs.normal)
         coupling1, coupling2 = -rim * unit1 * normal_weight, -rim * unit2 * normal_weight
-        first, second, normal = (pt.constant(gather_module.one_hot(index, self.pairs.n_rows, dtype))
-                                 for index in (pairs.first, pairs.second, pairs.normal))  # (C, R)
+        sides = self.side_jacobian
+        first, second, normal = (pairs.columns(sides, index) for index in (pairs.first, pairs.second, pairs.normal))
+        extra_first = cross[..., None, None] * second - coupling1[..., None, None] * normal  # (B, C, S, 6)
+        extra_second = cross[..., None, None] * first - coupling2[..., None, None] * normal
+        weighted = weight[..., None, None] * sides + pairs.place(extra_first, pairs.first, dtype) \
+            + pairs.place(extra_second, pairs.second, dtype)
+        return self.hessian(weighted)
 
-        def outer(left, values, right):  # sum_c left[c, r] values[b, c] right[c, s]
-            return pt.matmul(left.T[None] * values[:, None, :], right)
 
-        row_weight = pt.eye(pairs.n_rows, dtype=dtype)[None] * weight[:, None, :] \
-            + outer(first, cross, second) + outer(second, cross, first) \
-            - outer(first, coupling1, normal) - outer(second, coupling2, normal)
-        return self.hessian(pt.matmul(row_weight, self.jacobian))
+class BlockAssembly:
+    """J^T X (B, 6 N, 6 N) from two row arrays given by their body sides (B, R, S, 6), J's and X's.
+
+    A row touches at most two bodies, so J^T X is a sum of at most four 6 x 6 blocks per row: one
+    scatter-add of those blocks into the body-block grid instead of a dense (6 N x R x 6 N) product.
+    Blocks on the static world are left out.  It is never differentiated (the Newton steps and the
+    implicit step's Hessian are not).
+    """
+
+    def __init__(self, rows: Rows, n_bodies: int, n_batch):
+        bodies = [body for body, _ in row_sides(rows)]
+        self.blocks = []  # (side s, side t, rows whose bodies on both sides are not the world)
+        first, second = [], []
+        for s, body_s in enumerate(bodies):
+            for t, body_t in enumerate(bodies):
+                on_bodies = np.nonzero((body_s >= 0) & (body_t >= 0))[0]
+                if len(on_bodies):
+                    self.blocks.append((s, t, slice(None) if len(on_bodies) == len(body_s) else on_bodies))
+                    first.append(body_s[on_bodies])
+                    second.append(body_t[on_bodies])
+        self.first, self.second = np.concatenate(first), np.concatenate(second)
+        self.n_bodies, self.n_batch = n_bodies, n_batch
+
+    def product(self, jacobian_sides, weighted_sides):
+        n = self.n_bodies
+        blocks = pt.concatenate([jacobian_sides[:, rows, s, :, None] * weighted_sides[:, rows, t, None, :]
+                                 for s, t, rows in self.blocks], axis=1)  # (B, K, 6, 6)
+        grid = pt.zeros((self.n_batch, n, n, 6, 6), dtype=blocks.dtype)
+        grid = pt.inc_subtensor(grid[:, self.first, self.second], blocks)  # (B, N, N, 6, 6)
+        return pt.reshape(grid.dimshuffle(0, 1, 3, 2, 4), (self.n_batch, 6 * n, 6 * n))
 
 
 class Disc:
