@@ -88,18 +88,18 @@ fuzz: venv
 test-all: venv
 	$(PYTEST) -n 2
 
-# The paper's timing table beside MuJoCo, MJX and Brax in one run, and the scaling curves
-# (~30 min on 2 cores; writes benchmarks/RESULTS.md and the plots).  Needs the [bench] extra.
-# Peers at batch 1 only: MJX's first batch-128 call had not returned after 16 min on 2 cores
-# (`--peer-batches 1 128` asks for it).
+# The paper's timing table (Gauss-Seidel and Newton) beside MuJoCo, MJX and Brax in one run, and
+# the scaling curves (~45 min on 2 cores; writes benchmarks/RESULTS.md and the plots).  Needs the
+# [bench] extra.  Peers at batch 1 only; `--peer-batches 1 128` adds batch 128 (2026-12-07: MJX
+# 3.9 s forward; Brax's batch-128 gradient asks for 86 GB and is reported as a failed row).
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/timing_table.py --peers --peer-batches 1 --short-steps 50
-	$(BIN)/python benchmarks/scaling.py
+	$(BIN)/python benchmarks/timing_table.py --methods gauss_seidel newton --peers --peer-batches 1 --short-steps 50
+	$(BIN)/python benchmarks/scaling.py --methods jacobi newton
 
 # The core engine's graph sizes, cold/warm compiles and run times on every backend (Numba's cold
 # compile alone takes ~9 min).

@@ -34,16 +34,17 @@ from bench_core import build
 from results import image_link, write_section
 
 
-def measure(n_boxes: int, batch: int, gradient: bool, steps: int, backend: str = "jax") -> dict:
+def measure(n_boxes: int, batch: int, gradient: bool, steps: int, method: str = "jacobi",
+            backend: str = "jax") -> dict:
     import symphys as sp
 
     batch_axis = None if batch == 1 else batch
-    model, state, outputs = build(batch_axis, gradient, steps, n_boxes=n_boxes, dtype="float32")
+    model, state, outputs = build(batch_axis, gradient, steps, n_boxes=n_boxes, dtype="float32", method=method)
     start = time.perf_counter()
     fn = sp.compile([state.velocity], outputs, backend)
     compile_s = time.perf_counter() - start
     best, out, _ = common.time_calls(fn, [model.initial_state(batch_axis).velocity])
-    return dict(boxes=n_boxes, batch=batch, gradient=gradient, steps=steps, compile_s=compile_s,
+    return dict(boxes=n_boxes, method=method, batch=batch, gradient=gradient, steps=steps, compile_s=compile_s,
                 ms_per_step=1e3 * best / steps, finite=bool(np.all(np.isfinite(np.asarray(out[0])))))
 
 
@@ -186,8 +187,9 @@ def main(argv=None):
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scene", choices=["boxes", "spheres"], default="boxes")
-    parser.add_argument("--methods", nargs="+", default=["auto", "jacobi"],
-                        help="--scene spheres: solvers (auto picks Gauss-Seidel for body contacts)")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="solvers (spheres: auto jacobi, auto picking Gauss-Seidel for body contacts; "
+                             "boxes: jacobi, the batch rows with the first only)")
     parser.add_argument("--distant", type=float, default=None,
                         help="--scene spheres: also measure the first solver with exclude_distant_contacts(this)")
     parser.add_argument("--bodies", nargs="+", type=int, default=None,
@@ -201,27 +203,31 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.scene == "spheres":
         args.bodies = args.bodies or [8, 32, 128]
+        args.methods = args.methods or ["auto", "jacobi"]
         return spheres_main(args, argv)
     args.bodies = args.bodies or [1, 4, 16, 64]
+    args.methods = args.methods or ["jacobi"]
     devices = common.jax_platforms()
-    points = [(n, 1) for n in args.bodies] + [(8, b) for b in args.batches]
-    rows = [(n, b, gradient) for n, b in points for gradient in (False, True)]
-    results = common.measure_rows(rows, lambda n, b, gradient: measure(n, b, gradient, args.steps),
-                                  lambda n, b, gradient: f"{n} boxes B={b} {'grad' if gradient else 'fwd'}", "scaling")
-    by = {(r["boxes"], r["batch"], r["gradient"]): r for r in results}
+    points = [(n, 1, m) for m in args.methods for n in args.bodies] + [(8, b, args.methods[0]) for b in args.batches]
+    rows = [(n, b, m, gradient) for n, b, m in points for gradient in (False, True)]
+    results = common.measure_rows(rows, lambda n, b, m, gradient: measure(n, b, gradient, args.steps, m),
+                                  lambda n, b, m, gradient: f"{n} boxes {m} B={b} {'grad' if gradient else 'fwd'}",
+                                  "scaling")
+    by = {(r["boxes"], r["batch"], r["method"], r["gradient"]): r for r in results}
     lines = ["## Scaling: bodies and batch (`benchmarks/scaling.py`)", "",
              f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:] if argv is None else argv)}`  ",
              f"Machine: {common.machine()}; JAX devices {devices}; "
              f"{time.strftime('%Y-%m-%d')}.  ",
-             f"Boxes dropped on the ground, dt 0.01, Jacobi 10 sweeps, float32, JAX; {args.steps} steps per call; "
+             f"Boxes dropped on the ground, dt 0.01, float32, JAX (Jacobi and Gauss-Seidel 10 sweeps, Newton "
+             f"8 iterations); {args.steps} steps per call; "
              "gradient w.r.t. every initial velocity. Milliseconds per step (per step of the whole batch).", "",
-             "| boxes | batch | fwd ms/step | fwd+grad ms/step | grad/fwd | fwd ms/step per world | "
-             "compile fwd / grad s |", "|---|---|---|---|---|---|---|"]
-    for n, b in points:
-        f, g = by.get((n, b, False)), by.get((n, b, True))
+             "| boxes | solver | batch | fwd ms/step | fwd+grad ms/step | grad/fwd | fwd ms/step per world | "
+             "compile fwd / grad s |", "|---|---|---|---|---|---|---|---|"]
+    for n, b, m in points:
+        f, g = by.get((n, b, m, False)), by.get((n, b, m, True))
         if not (f and g):
             continue
-        lines.append(f"| {n} | {b} | {f['ms_per_step']:.3f} | {g['ms_per_step']:.3f} | "
+        lines.append(f"| {n} | {m} | {b} | {f['ms_per_step']:.3f} | {g['ms_per_step']:.3f} | "
                      f"{g['ms_per_step'] / f['ms_per_step']:.1f} | {f['ms_per_step'] / b:.4f} | "
                      f"{f['compile_s']:.1f} / {g['compile_s']:.1f} |")
     print("\n".join(lines))
@@ -236,12 +242,14 @@ def main(argv=None):
 
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
         for ax, key, xs, fixed in ((axes[0], "boxes", args.bodies, dict(batch=1)),
-                                   (axes[1], "batch", args.batches, dict(boxes=8))):
-            for gradient, color in ((False, "tab:blue"), (True, "tab:red")):
-                pts = [(r[key], r["ms_per_step"]) for r in results if r["gradient"] == gradient
-                       and all(r[k] == v for k, v in fixed.items()) and r[key] in xs]
-                if pts:
-                    ax.loglog(*zip(*sorted(pts)), "o-", color=color, label="fwd+grad" if gradient else "fwd")
+                                   (axes[1], "batch", args.batches, dict(boxes=8, method=args.methods[0]))):
+            for m, style in zip(args.methods, ("o-", "s--", "^:")):
+                for gradient, color in ((False, "tab:blue"), (True, "tab:red")):
+                    pts = [(r[key], r["ms_per_step"]) for r in results if r["gradient"] == gradient
+                           and r["method"] == m and all(r[k] == v for k, v in fixed.items()) and r[key] in xs]
+                    if pts:
+                        ax.loglog(*zip(*sorted(pts)), style, color=color,
+                                  label=f"{m} {'fwd+grad' if gradient else 'fwd'}")
             ax.set_xlabel("boxes (batch 1)" if key == "boxes" else "batch (8 boxes)")
             ax.set_ylabel("ms per step")
             ax.legend()
