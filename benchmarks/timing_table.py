@@ -162,7 +162,7 @@ def markdown(results, args, machine: str, devices) -> list:
         paper_ratio = f"{paper / r['seconds_per_10s']:.2f}" if paper and r["finite"] else ""
         scaled = "" if r["steps"] == common.STEPS else " (scaled)"
         value = f"{r['seconds_per_10s']:.2f}{scaled}" if r["finite"] else "non-finite"
-        lines.append(f"| {r['backend']} | {r.get('method', 'gauss_seidel')} | {r['weights']:,} | {r['batch']} "
+        lines.append(f"| {r['backend']} | {r['method']} | {r['weights']:,} | {r['batch']} "
                      f"| {'fwd+grad' if r['gradient'] else 'fwd'} "
                      f"| {value} | {paper or ''} | {paper_ratio} | {ratio} | {r['compile_s']:.1f} "
                      f"| {r.get('first_call_s', float('nan')):.1f} "
@@ -172,13 +172,13 @@ def markdown(results, args, machine: str, devices) -> list:
 
 def key(row) -> tuple:
     """A symphys row's (backend, solver, controller, batch): its forward and gradient rows share it."""
-    return row["backend"], row.get("method", "gauss_seidel"), row["controller"], row["batch"]
+    return row["backend"], row["method"], row["controller"], row["batch"]
 
 
 def peer_table(results, peer_rows, skipped) -> list:
     """Peers' rows beside symphys's JAX rows (one column per solver) of the same controller, batch and pass."""
-    methods = list(dict.fromkeys(r.get("method", "gauss_seidel") for r in results if r["backend"] == "jax"))
-    ours = {(r.get("method", "gauss_seidel"), r["controller"], r["batch"], r["gradient"]): r for r in results
+    methods = list(dict.fromkeys(r["method"] for r in results if r["backend"] == "jax"))
+    ours = {(r["method"], r["controller"], r["batch"], r["gradient"]): r for r in results
             if r["backend"] == "jax"}
     lines = ["Peers in the same run (`benchmarks/peers.py`: the same MJCF file, dt, controller, sensors "
              "and loss; MJX with 1 solver iteration; MuJoCo C forward only, controller in numpy):", "",
@@ -210,7 +210,7 @@ def plot(results, path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{r['backend']} {r.get('method', 'gauss_seidel')} {r['controller']}\n"
+    labels = [f"{r['backend']} {r['method']} {r['controller']}\n"
               f"B={r['batch']} {'grad' if r['gradient'] else 'fwd'}" for r in results]
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(results)), 4))
     ax.bar(range(len(results)), [r["seconds_per_10s"] for r in results], color=[

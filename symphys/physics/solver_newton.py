@@ -242,13 +242,6 @@ class Components:
         """x[:, candidate] for per-component x (B, C)."""
         return pt.matmul(x, pt.constant(gather_module.one_hot(np.asarray(candidate), self.n, self.dtype).T))
 
-    def extreme(self, values, candidate, largest: bool):
-        """Per-component max (or min) (B, C) of values (B, K) of candidates in components ``candidate``."""
-        member = self.mask(candidate, np.arange(self.n))  # (K, C)
-        fill = -np.inf if largest else np.inf
-        spread = pt.switch(pt.gt(member[None], 0.0), values[:, :, None], fill)
-        return pt.max(spread, axis=1) if largest else pt.min(spread, axis=1)
-
 
 class Problem:
     """One step's minimization: the constant arrays and the Newton iteration over them."""
