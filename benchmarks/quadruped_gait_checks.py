@@ -3,6 +3,7 @@
     python benchmarks/quadruped_gait_checks.py stand            # 20 N m servos holding 0 rad for 10 s
     python benchmarks/quadruped_gait_checks.py grid             # best of the 48-trot grid at 20 N m (each alone)
     python benchmarks/quadruped_gait_checks.py replay [CKPT]    # the gait at dt 2.5 ms and friction 0.8 / 1.2
+    python benchmarks/quadruped_gait_checks.py gif [CKPT] --out benchmarks/quadruped_gait.gif   # the README's GIF
 
 Prints one line per figure; --max-torque changes the servos.
 """
@@ -54,11 +55,24 @@ def replay(path: str) -> dict:
     return out
 
 
+def small_gif(path: str, out: str, seconds: float = 4.0) -> None:
+    """The checkpoint's gait from rest as a small GIF for the README (280 x 180 px, 10 frames per s)."""
+    from symphys import viewer
+
+    net, weights, log, meta = quadruped_gait.load_checkpoint(path)
+    task = quadruped_gait.GaitTask(hidden=net.hidden, training=False, max_torque=float(meta["max_torque"]))
+    velocity, position, orientation = task.rollout(weights)
+    traj = viewer.from_model(task.model, (position, orientation), title=f"{velocity:.3f} m/s over 8 s")
+    frames = viewer.write_gif(out, traj, fps=10, width=280, height=180, seconds=seconds)
+    print(f"wrote {out}: {frames} frames of the gait at {velocity:.4f} m/s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["stand", "grid", "replay"])
+    parser.add_argument("what", choices=["stand", "grid", "replay", "gif"])
     parser.add_argument("checkpoint", nargs="?", default=quadruped_gait.CHECKPOINT)
     parser.add_argument("--max-torque", type=float, default=quadruped_gait.MAX_TORQUE)
+    parser.add_argument("--out", default="benchmarks/quadruped_gait.gif", help="gif: the file written")
     args = parser.parse_args()
     if args.what == "stand":
         print(json.dumps(stand(args.max_torque)), flush=True)
@@ -67,6 +81,8 @@ def main() -> None:
         result = quadruped_gait.tune_trot(max_torque=args.max_torque, progress=False)
         result["wall_s"] = round(time.perf_counter() - start, 1)
         print(json.dumps(result), flush=True)
+    elif args.what == "gif":
+        small_gif(args.checkpoint, args.out)
     else:
         print(json.dumps(replay(args.checkpoint)), flush=True)
 

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from symphys.cli import positive_float, positive_int, read_checkpoint, show_progress
+from symphys.learn import train
 
 from . import quadruped, quadruped_gait
 
@@ -61,10 +62,12 @@ def main(args) -> int:
         best, _, log = quadruped_gait.train_backprop(task, args.evaluations,
                                                      args.learning_rate or quadruped_gait.LEARNING_RATE,
                                                      checkpoint=checkpoint, progress=progress, checkpoint_every=5)
-        print(f"trained in {log.wall_seconds / 60:.1f} min; best mean forward velocity "
-              f"{-log.best_loss:.3f} m/s at rollout {log.best_index + 1}")
+        _, _, _, meta = quadruped_gait.load_checkpoint(checkpoint)
+        velocity, upright = meta["rollouts"][log.best_index]
+        print(f"trained in {log.wall_seconds / 60:.1f} min; best gait at rollout {log.best_index + 1}: "
+              f"{velocity:.3f} m/s, {'upright' if quadruped_gait.is_upright(upright) else 'not upright'} at the end")
         baseline = _hand_tuned(max_torque, progress)
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline["velocity"],
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), meta["rollouts"], baseline["velocity"],
                              task.duration)
         task = quadruped_gait.GaitTask(training=False, max_torque=max_torque)
         velocity, upright, hip_max = _evaluate(task, best, args.out)
@@ -77,30 +80,43 @@ def main(args) -> int:
         task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False, max_torque=max_torque)
         print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log.evaluations} "
               f"rollouts, {log.wall_seconds / 60:.1f} min of training")
+        if "learning_rate" in meta:
+            gradient = (f"exact within {meta['window']:g} s windows" if meta.get("window") else
+                        f"gradient decay {meta['gradient_decay']}" if meta.get("gradient_decay") else "exact gradient")
+            print(f"training: Adam {meta['learning_rate']:g}, clip {meta['clip']:g}, {gradient}, upright weight "
+                  f"{meta.get('upright_weight', 0):g}, {meta.get('starts', 1)} start(s) per update")
         if args.rerun_baseline or "hand_tuned" not in meta:
             baseline = _hand_tuned(max_torque, progress)
         else:
             baseline = meta["hand_tuned"]
+            among = (f"the {baseline['upright_candidates']} of {baseline['candidates']} trots that end upright"
+                     if "upright_candidates" in baseline else f"{baseline['candidates']} trots")
             print(f"hand-tuned trot ({max_torque:g} N m servos, from the checkpoint; --rerun-baseline simulates it "
-                  f"again): best of {baseline['candidates']} trots {baseline['best']}")
-        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), np.negative(log.loss), baseline["velocity"],
+                  f"again): best of {among} {baseline['best']}")
+        rollouts = meta.get("rollouts") or [[-loss, 1.0] for loss in log.loss]  # checkpoints before the upright rule
+        _plot_learning_curve(os.path.join(args.out, "learning_curve.png"), rollouts, baseline["velocity"],
                              float(meta.get("horizon", quadruped_gait.DURATION)))
         velocity, upright, hip_max = _evaluate(task, weights, args.out)
         _summary(velocity, baseline, meta.get("cmaes"), upright, hip_max)
         return 0
     if args.task == "cmaes":
         task = quadruped_gait.GaitTask(seed=args.seed, training=False, max_torque=max_torque)
-        weights, log, velocities = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
-        velocity, _, _ = task.rollout(weights)
-        print(f"CMA-ES: {log.evaluations} rollouts, {log.wall_seconds / 60:.1f} min; mean forward velocity of "
-              f"the final mean {velocity:.3f} m/s, best candidate {-log.best_loss:.3f} m/s")
+        weights, log, rollouts = quadruped_gait.train_cmaes(task, args.evaluations, progress=progress)
+        velocity, upright = rollouts[log.best_index]
+        figures = dict(evaluations=log.evaluations, wall_seconds=log.wall_seconds, best_velocity=velocity,
+                       best_upright=upright, sigma0=quadruped_gait.CMAES_SIGMA0)
+        print(f"CMA-ES: {log.evaluations} rollouts, {log.wall_seconds / 60:.1f} min; best candidate (rollout "
+              f"{log.best_index + 1}) {velocity:.3f} m/s, "
+              f"{'upright' if quadruped_gait.is_upright(upright) else 'not upright'} at the end")
         with open(os.path.join(args.out, "cmaes.json"), "w") as handle:
-            json.dump(dict(evaluations=log.evaluations, wall_seconds=log.wall_seconds, velocity=velocities,
-                           final_mean_velocity=velocity, best_velocity=-log.best_loss), handle)
+            json.dump(dict(figures, rollouts=rollouts), handle)
+        # The best candidate as a checkpoint that eval and the replays read like a trained one.
+        train.save_checkpoint(os.path.join(args.out, "cmaes.npz"), weights, log,
+                              dict(hidden=list(task.net.hidden), max_torque=max_torque, horizon=task.duration,
+                                   method="CMA-ES (diagonal)", rollouts=rollouts, **figures))
+        print(f"wrote {args.out}/cmaes.json and cmaes.npz (the best candidate's weights)")
         if os.path.exists(checkpoint):  # eval prints it beside the trained gait
-            quadruped_gait.record_figures(checkpoint, cmaes=dict(evaluations=log.evaluations,
-                                                                 best_velocity=-log.best_loss,
-                                                                 final_mean_velocity=velocity))
+            quadruped_gait.record_figures(checkpoint, cmaes=figures)
             print(f"recorded in {checkpoint}")
         return 0
     return 2
@@ -109,9 +125,10 @@ def main(args) -> int:
 def _hand_tuned(max_torque: float, progress: bool) -> dict:
     """The hand-tuned baseline for servos of max_torque N m: tune_trot's best trot (its "velocity", m/s)."""
     result = quadruped_gait.tune_trot(max_torque=max_torque, progress=progress)
-    print(f"hand-tuned trot ({max_torque:g} N m servos): best of {result['candidates']} trots "
-          f"{result['best']}: {result['velocity']:.3f} m/s over {quadruped_gait.DURATION:g} s")
-    return {key: result[key] for key in ("candidates", "best", "velocity")}
+    print(f"hand-tuned trot ({max_torque:g} N m servos): best of the {result['upright_candidates']} of "
+          f"{result['candidates']} trots that end upright {result['best']}: {result['velocity']:.3f} m/s over "
+          f"{quadruped_gait.DURATION:g} s")
+    return {key: result[key] for key in ("candidates", "upright_candidates", "best", "velocity", "upright")}
 
 
 def _summary(velocity: float, baseline: dict, cmaes: dict | None, upright: float, hip_max: float) -> None:
@@ -125,7 +142,7 @@ def _summary(velocity: float, baseline: dict, cmaes: dict | None, upright: float
         print(f"CMA-ES:          best {cmaes['best_velocity']:.3f} m/s after {cmaes['evaluations']} evaluations")
     else:
         print("CMA-ES:          not run")
-    print(f"upright at {quadruped_gait.DURATION:g} s: {'yes' if upright > 0 else 'no'} "
+    print(f"upright at {quadruped_gait.DURATION:g} s: {'yes' if quadruped_gait.is_upright(upright) else 'no'} "
           f"(torso z axis . up = {upright:.3f})")
     print(f"hips:            at most {np.degrees(hip_max):.2f} deg from straight (limits +-45 deg)")
 
@@ -144,22 +161,25 @@ def _evaluate(task, weights, out: str) -> tuple[float, float, float]:
     return velocity, quadruped_gait.upright(orientation[-1, task.model.body_index("torso")]), hip_max
 
 
-def _plot_learning_curve(path: str, velocity, baseline: float, horizon: float = quadruped_gait.DURATION) -> None:
+def _plot_learning_curve(path: str, rollouts, baseline: float, horizon: float = quadruped_gait.DURATION) -> None:
+    """Each rollout's speed (m/s; the ones that end fallen marked) and the best upright speed so far."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    velocity = np.asarray(velocity)
+    velocity, upright = np.asarray(rollouts, dtype=float).T
+    fell = ~np.vectorize(quadruped_gait.is_upright)(upright)
+    evaluation = np.arange(1, len(velocity) + 1)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(np.arange(1, len(velocity) + 1), velocity, lw=0.8, label="rollout")
-    ax.plot(np.arange(1, len(velocity) + 1), np.maximum.accumulate(velocity), lw=1.5, label="best so far")
+    ax.plot(evaluation, velocity, lw=0.8, label="rollout")
+    ax.plot(evaluation[fell], velocity[fell], "x", ms=3, color="C3", label="ends fallen (does not count)")
+    ax.plot(evaluation, np.maximum.accumulate(np.where(fell, -np.inf, velocity)), lw=1.5, label="best upright so far")
     ax.axhline(baseline, color="k", ls="--", lw=1, label="hand-tuned trot (8 s)")
-    ax.set_xlabel(f"model evaluation ({horizon:g} s rollout with gradient)")
+    ax.set_xlabel(f"evaluation (one {horizon:g} s rollout)")
     ax.set_ylabel(f"mean forward velocity over {horizon:g} s (m/s)")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     print(f"wrote {path}")
-

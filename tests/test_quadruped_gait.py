@@ -51,6 +51,41 @@ def test_gradient_matches_central_differences_over_half_a_second(short_task):
         assert (plus - minus) / (2 * eps) == pytest.approx(grads[layer][index], rel=1e-3, abs=1e-6)
 
 
+def test_upright_term_gradient_matches_central_differences():
+    """The variant's objective, speed + w x mean(torso z axis . up), is differentiated exactly: over 0.5 s
+    its gradient along itself equals central differences, and the upright term changes the gradient."""
+    task = quadruped_gait.GaitTask(duration=0.5, gradient_decay=None, max_torque=20.0, upright_weight=1.0)
+    weights = perturbed(task.weights0, 0.2)
+    velocity, grads = task.velocity_and_grad(weights)
+    objective, upright = task.last_objective, task.last_upright
+    assert 0.9 < objective - velocity < 1.0  # the mean uprightness: tilted, not fallen, within 0.5 s
+    assert upright < 0.999
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    direction = [g / norm for g in grads]
+    eps = 1e-6
+    task.velocity_and_grad([w + eps * d for w, d in zip(weights, direction)])
+    plus = task.last_objective
+    task.velocity_and_grad([w - eps * d for w, d in zip(weights, direction)])
+    minus = task.last_objective
+    assert (plus - minus) / (2 * eps) == pytest.approx(norm, rel=1e-3)
+
+
+def test_hand_tuned_baseline_counts_only_trots_that_end_upright():
+    """Issue 17's rule: a trot that ends on its back does not count, however far it went. At 20 N m the
+    fastest trot of this part of the grid flips (measured 0.1436 m/s, torso z axis . up = -1); the
+    baseline is the fastest of those that end upright."""
+    result = quadruped_gait.tune_trot(hip=(0.2, 0.6), knee=(0.3, 0.6), lag=(np.pi,), max_torque=20.0,
+                                      progress=False)
+    grid = result["grid"]
+    upright = [trot for trot in grid if quadruped_gait.is_upright(trot["upright"])]
+    fastest = max(grid, key=lambda trot: trot["velocity"])
+    assert not quadruped_gait.is_upright(fastest["upright"]) and fastest["upright"] < -0.9
+    assert result["velocity"] == max(trot["velocity"] for trot in upright) < fastest["velocity"]
+    assert quadruped_gait.is_upright(result["upright"]) and result["upright_candidates"] == len(upright)
+    assert quadruped_gait.gait_score(fastest["velocity"], fastest["upright"]) < quadruped_gait.gait_score(
+        result["velocity"], result["upright"])
+
+
 # Norm of the exact gradient of the 8 s mean speed (m/s per unit weight) at perturbed(weights0):
 # measured 1.18 (0.552 before the Gauss-Seidel colors were balanced, which reorders the sweeps; at
 # perturbed(weights0, seed=1) and seed=2 it is 40.5 and 1.64: the chaotic rollout's sensitivity
@@ -112,7 +147,9 @@ def test_shipped_gait_reproduces_its_printed_speed_and_stays_physical():
     forward."""
     net, weights, log, meta = quadruped_gait.load_checkpoint()
     assert meta["max_torque"] == quadruped_gait.MAX_TORQUE == 20.0
-    assert meta["gradient_decay"] == 0.95 and meta["learning_rate"] == 1e-3 and meta["clip"] == 1.0
+    assert meta["learning_rate"] > 0 and meta["clip"] == 1.0 and len(meta["rollouts"]) == log.updates
+    # The weights kept are the best gait by issue 17's rule (a fall ranked last), as logged in training.
+    assert -log.best_loss == pytest.approx(quadruped_gait.gait_score(*meta["rollouts"][log.best_index]), abs=1e-12)
     task = quadruped_gait.GaitTask(hidden=net.hidden, training=False, max_torque=meta["max_torque"])
     velocity, position, orientation = task.rollout(weights)
     assert velocity == pytest.approx(meta["velocity"], abs=ATOL_REPLAY)
@@ -120,7 +157,27 @@ def test_shipped_gait_reproduces_its_printed_speed_and_stays_physical():
     x = position[:, torso, 0]
     assert (x[-1] - x[0]) / quadruped_gait.DURATION == pytest.approx(velocity, abs=1e-12)
     assert velocity > 0.01 and meta["hand_tuned"]["velocity"] > 0
-    assert (quadruped_gait.upright(orientation[-1, torso]) > 0) == (meta["upright"] > 0)
+    assert quadruped_gait.is_upright(quadruped_gait.upright(orientation[-1, torso])) == \
+        quadruped_gait.is_upright(meta["upright"])
     hips = np.abs(quadruped_gait.pitch_angles(task.model, orientation)[:, 0::2])
     assert hips.max() < quadruped.LIMIT + HIP_SLACK, np.degrees(hips.max())
     assert hips.max() > np.radians(20)  # it does swing its legs
+
+
+def test_cmaes_command_keeps_the_best_upright_candidate(tmp_path):
+    """`symphys quadruped cmaes` writes every rollout's speed and uprightness and the best candidate's
+    weights, which replay to the recorded speed (the same compiled 8 s rollout)."""
+    import json
+
+    from symphys import cli
+
+    missing = tmp_path / "none.npz"  # no checkpoint to record the figures in
+    assert cli.main(["quadruped", "cmaes", "--evaluations", "3", "--checkpoint", str(missing), "--out", str(tmp_path),
+                     "--no-progress"]) == 0
+    result = json.loads((tmp_path / "cmaes.json").read_text())
+    assert len(result["rollouts"]) == 3 and not missing.exists()
+    scores = [quadruped_gait.gait_score(v, up) for v, up in result["rollouts"]]
+    assert result["best_velocity"] == result["rollouts"][int(np.argmax(scores))][0]
+    net, weights, log, meta = quadruped_gait.load_checkpoint(str(tmp_path / "cmaes.npz"))
+    velocity, _, _ = quadruped_gait.GaitTask(hidden=net.hidden, training=False).rollout(weights)
+    assert velocity == pytest.approx(result["best_velocity"], abs=ATOL_REPLAY)
