@@ -70,6 +70,19 @@ def test_upright_term_gradient_matches_central_differences():
     assert (plus - minus) / (2 * eps) == pytest.approx(norm, rel=1e-3)
 
 
+def test_perturbed_starts_average_their_rollouts(short_task):
+    """starts=2 with a start speed of 0: two identical worlds, so the batch's mean speed and gradient
+    equal one rollout's (the batch axis and the averaging add nothing)."""
+    task = quadruped_gait.GaitTask(duration=0.5, window=None, truncate=None, gradient_decay=None, max_torque=4.0,
+                                   starts=2, start_speed=0.0)
+    weights = perturbed(short_task.weights0)
+    velocity, grads = task.velocity_and_grad(weights)
+    single, single_grads = short_task.velocity_and_grad(weights)
+    assert abs(single) > 0.01 and velocity == pytest.approx(single, rel=1e-9)
+    for g, h in zip(grads, single_grads):
+        np.testing.assert_allclose(g, h, rtol=1e-7, atol=1e-12)
+
+
 def test_hand_tuned_baseline_counts_only_trots_that_end_upright():
     """Issue 17's rule: a trot that ends on its back does not count, however far it went. At 20 N m the
     fastest trot of this part of the grid flips (measured 0.1436 m/s, torso z axis . up = -1); the
