@@ -51,6 +51,7 @@ import time
 import numpy as np
 
 import symphys as sp
+from symphys import checks
 from symphys.learn import nn, train
 
 from . import quadruped
@@ -138,9 +139,9 @@ class GaitTask:
     gradient_decay=None: exact gradients.  window: gradient window in
     seconds; truncate: the gradient of the speed over the last `truncate`
     seconds only.  upright_weight (m/s): adds that many times the torso's
-    z axis . up, capped at upright_free (1: every tilt costs; cos 30 deg: 30
-    deg of tilt are free), averaged over the steps, to the objective (a variant: falling
-    costs speed).  starts > 1: the gradient and speed of each update are
+    z axis . up, capped at upright_free (1: every tilt costs; cos 30 deg:
+    30 deg of tilt are free), averaged over the steps, to the objective (a
+    variant: falling costs speed).  starts > 1: the gradient and speed of each update are
     means over `starts` rollouts whose robot starts moving at a random
     horizontal velocity, N(0, start_speed) m/s per axis, drawn at each call
     (a variant: batches of perturbed starts); rollout() starts from rest.
@@ -154,6 +155,8 @@ class GaitTask:
                  upright_weight: float = UPRIGHT_WEIGHT, upright_free: float = UPRIGHT_FREE, starts: int = 1,
                  start_speed: float = START_SPEED, **solver):
         pt = sp.backend.pt
+        self.starts = checks.positive_int(starts, "starts")
+        self.start_speed = checks.nonnegative(start_speed, "start_speed")
         self.upright_weight, self.upright_free, self.window = upright_weight, upright_free, window
         self.max_torque = max_torque
         self.gradient_decay = gradient_decay
@@ -167,7 +170,6 @@ class GaitTask:
         targets = self.net.apply(weights, pt.constant(phase_inputs(self.steps, self.model.dt)))
         window = int(round(window / self.model.dt)) if window is not None else None
         tail = int(round(truncate / self.model.dt)) if truncate is not None else None
-        self.starts, self.start_speed = starts, start_speed
         self._rng = np.random.default_rng(seed)
         # starts > 1: each update averages `starts` rollouts whose robot starts moving at a random horizontal
         # velocity (N(0, start_speed) m/s per axis, the same for every body, fresh at every call).
@@ -319,8 +321,7 @@ def train_backprop(task: GaitTask, updates: int = 500, learning_rate: float = LE
                 learning_rate=learning_rate, clip=clip, rollouts=rollouts)
     return train.backprop(loss_and_grad, task.weights0, updates, learning_rate, clip=clip, retries=10,
                           rollouts_per_update=task.starts, keep_best=True, checkpoint=checkpoint, meta=meta,
-                          progress=progress,
-                          checkpoint_every=checkpoint_every, desc="quadruped train")
+                          progress=progress, checkpoint_every=checkpoint_every, desc="quadruped train")
 
 
 def train_cmaes(task: GaitTask, evaluations: int = 500, sigma0: float = CMAES_SIGMA0, seed: int = 1,
