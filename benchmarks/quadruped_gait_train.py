@@ -2,6 +2,8 @@
 
     python benchmarks/quadruped_gait_train.py --evaluations 500 --checkpoint recipe.npz
     python benchmarks/quadruped_gait_train.py --upright-weight 0.2 --checkpoint upright.npz   # a variant
+    symphys quadruped cmaes --evaluations 400 --out out/cmaes400 && python benchmarks/quadruped_gait_train.py \
+        --init out/cmaes400/cmaes.npz --window 1 --upright-weight 3 --checkpoint hybrid.npz    # the hybrid (500 in all)
     python benchmarks/quadruped_gait_train.py --finalize --checkpoint C [--grid grid.json]   # figures for eval
     python benchmarks/quadruped_gait_train.py --figure gait.png recipe.npz upright.npz \
         --cmaes out/quadruped/cmaes.json --hand-tuned 0.138                                   # all curves
@@ -71,7 +73,7 @@ def figure(out: str, paths: list[str], cmaes: str | None, hand_tuned: float) -> 
         runs.append(dict(rollouts=result["rollouts"], label=f"CMA-ES (diagonal, sigma0 {result['sigma0']:g})"))
     for color, meta in enumerate(runs):
         velocity, fell, best = best_upright(meta["rollouts"])
-        evaluation = np.arange(1, len(velocity) + 1) * meta.get("starts", 1)  # rollouts so far
+        evaluation = meta.get("rollouts_before", 0) + np.arange(1, len(velocity) + 1) * meta.get("starts", 1)
         label = meta.get("label") or (f"Adam {meta['learning_rate']:g}, decay {meta['gradient_decay']}, "
                                       f"upright weight {meta.get('upright_weight', 0):g}")
         ax.plot(evaluation, velocity, lw=0.4, alpha=0.25, color=f"C{color}")
@@ -108,6 +110,8 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=1,
                         help="rollouts per update, each from a random initial horizontal velocity (--start-speed m/s)")
     parser.add_argument("--start-speed", type=float, default=quadruped_gait.START_SPEED)
+    parser.add_argument("--init", default=None, metavar="CHECKPOINT",
+                        help="start from these weights (e.g. `symphys quadruped cmaes`'s cmaes.npz: the hybrid)")
     parser.add_argument("--finalize", action="store_true", help="record the eval's figures in the checkpoint")
     parser.add_argument("--grid", default=None, help="--finalize: the hand-tuned grid's JSON line")
     parser.add_argument("--figure", nargs="+", default=None, metavar=("PNG", "CHECKPOINT"),
@@ -132,6 +136,10 @@ def main() -> None:
                                    upright_free=args.upright_free, window=args.window,
                                    gradient_decay=None if args.window else args.gradient_decay,
                                    starts=args.starts, start_speed=args.start_speed)
+    before = 0  # rollouts spent before this run (the hybrid's CMA-ES)
+    if args.init:
+        _, task.weights0, init_log, _ = quadruped_gait.load_checkpoint(args.init)
+        before = init_log.evaluations
     print(f"compiled in {task.compile_seconds:.1f} s ({time.perf_counter() - start:.1f} s with the model); "
           f"{task.n_parameters:,} weights; decay {task.gradient_decay}, upright weight {task.upright_weight:g}, "
           f"Adam {args.learning_rate:g}, clip 1, {args.max_torque:g} N m", flush=True)
@@ -146,9 +154,11 @@ def main() -> None:
 
     if args.deadline_minutes:
         signal.alarm(int(args.deadline_minutes * 60))
-    updates = args.evaluations // args.starts  # an evaluation is one 8 s rollout with its gradient
+    updates = (args.evaluations - before) // args.starts  # an evaluation is one 8 s rollout (--init's count too)
     _, _, log = quadruped_gait.train_backprop(task, updates, args.learning_rate, checkpoint=args.checkpoint,
                                               progress=False, checkpoint_every=5, on_rollout=logged)
+    if args.init:
+        quadruped_gait.record_figures(args.checkpoint, init=args.init, rollouts_before=before)
     velocity, upright = quadruped_gait.load_checkpoint(args.checkpoint)[3]["rollouts"][log.best_index]
     print(f"{log.evaluations} evaluations in {log.wall_seconds / 60:.1f} min; best gait at evaluation "
           f"{log.best_index + 1}: {velocity:.4f} m/s, upright {upright:.3f}; checkpoint {args.checkpoint}", flush=True)

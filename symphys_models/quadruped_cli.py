@@ -80,6 +80,8 @@ def main(args) -> int:
         task = quadruped_gait.GaitTask(hidden=net.hidden, window=None, training=False, max_torque=max_torque)
         print(f"{checkpoint}: {net.n_parameters:,} weights, servos of {max_torque:g} N m, {log.evaluations} "
               f"rollouts, {log.wall_seconds / 60:.1f} min of training")
+        if meta.get("init"):
+            print(f"started from: {meta['init']} ({meta.get('rollouts_before', 0)} rollouts before these)")
         if "learning_rate" in meta:
             gradient = (f"exact within {meta['window']:g} s windows" if meta.get("window") else
                         f"gradient decay {meta['gradient_decay']}" if meta.get("gradient_decay") else "exact gradient")
