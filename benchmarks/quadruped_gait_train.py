@@ -2,8 +2,9 @@
 
     python benchmarks/quadruped_gait_train.py --evaluations 500 --checkpoint recipe.npz
     python benchmarks/quadruped_gait_train.py --upright-weight 0.2 --checkpoint upright.npz   # a variant
-    symphys quadruped cmaes --evaluations 400 --out out/cmaes400 && python benchmarks/quadruped_gait_train.py \
-        --init out/cmaes400/cmaes.npz --window 1 --upright-weight 3 --checkpoint hybrid.npz    # the hybrid (500 in all)
+    symphys quadruped cmaes --evaluations 400 --out out/cmaes400 --checkpoint out/cmaes400/none.npz
+    python benchmarks/quadruped_gait_train.py --init out/cmaes400/cmaes.npz --window 1 --upright-weight 3 \
+        --checkpoint hybrid.npz                                      # the shipped hybrid (500 rollouts in all)
     python benchmarks/quadruped_gait_train.py --finalize --checkpoint C [--grid grid.json]   # figures for eval
     python benchmarks/quadruped_gait_train.py --figure gait.png recipe.npz upright.npz \
         --cmaes out/quadruped/cmaes.json --hand-tuned 0.138                                   # all curves
