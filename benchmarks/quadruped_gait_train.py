@@ -61,11 +61,6 @@ def figure(out: str, paths: list[str], cmaes: str | None, hand_tuned: float) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    def best_upright(rollouts):
-        velocity, upright = np.asarray(rollouts, dtype=float).T
-        fell = ~np.vectorize(quadruped_gait.is_upright)(upright)
-        return velocity, fell, np.maximum.accumulate(np.where(fell, -np.inf, velocity))
-
     fig, ax = plt.subplots(figsize=(11, 4.6))
     runs = [quadruped_gait.load_checkpoint(path)[3] for path in paths]
     if cmaes:
@@ -73,7 +68,7 @@ def figure(out: str, paths: list[str], cmaes: str | None, hand_tuned: float) -> 
             result = json.load(handle)
         runs.append(dict(rollouts=result["rollouts"], label=f"CMA-ES (diagonal, sigma0 {result['sigma0']:g})"))
     for color, meta in enumerate(runs):
-        velocity, fell, best = best_upright(meta["rollouts"])
+        velocity, fell, best = quadruped_gait.best_upright_so_far(meta["rollouts"])
         evaluation = meta.get("rollouts_before", 0) + np.arange(1, len(velocity) + 1) * meta.get("starts", 1)
         label = meta.get("label") or (f"Adam {meta['learning_rate']:g}, decay {meta['gradient_decay']}, "
                                       f"upright weight {meta.get('upright_weight', 0):g}")

@@ -170,13 +170,12 @@ def _plot_learning_curve(path: str, rollouts, baseline: float, horizon: float = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    velocity, upright = np.asarray(rollouts, dtype=float).T
-    fell = ~np.vectorize(quadruped_gait.is_upright)(upright)
+    velocity, fell, best = quadruped_gait.best_upright_so_far(rollouts)
     evaluation = np.arange(1, len(velocity) + 1)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(evaluation, velocity, lw=0.8, label="rollout")
     ax.plot(evaluation[fell], velocity[fell], "x", ms=3, color="C3", label="ends fallen (does not count)")
-    ax.plot(evaluation, np.maximum.accumulate(np.where(fell, -np.inf, velocity)), lw=1.5, label="best upright so far")
+    ax.plot(evaluation, best, lw=1.5, label="best upright so far")
     ax.axhline(baseline, color="k", ls="--", lw=1, label="hand-tuned trot (8 s)")
     ax.set_xlabel(f"evaluation (one {horizon:g} s rollout)")
     ax.set_ylabel(f"mean forward velocity over {horizon:g} s (m/s)")

@@ -181,9 +181,7 @@ class GaitTask:
         torso = self.model.body_index("torso")
         x = trajectory.position[:, :, torso, 0]  # (T + 1, starts)
         velocity = pt.mean(x[-1] - x[0]) / duration
-        quaternion = trajectory.orientation[:, :, torso]
-        uprightness = 1 - 2 * (quaternion[..., 1] ** 2 + quaternion[..., 2] ** 2)  # torso z axis . up, (T + 1, starts)
-        self._start_velocity = state.velocity if starts > 1 else None
+        torso_up = uprightness(trajectory.orientation[:, :, torso])  # (T + 1, starts)
         forward = trajectory  # rollout(): one start from rest
         if starts > 1:
             rest = sp.symbolic_state(self.model, 1)
@@ -206,11 +204,11 @@ class GaitTask:
         if upright_weight:
             # Tilt costs upright_weight x (upright_free - z.up) m/s at every step where z.up < upright_free:
             # the decayed gradient reaches only ~0.1 s back, but every step's tilt is in it.
-            objective = objective + upright_weight * pt.mean(pt.minimum(uprightness[1:], upright_free))
+            objective = objective + upright_weight * pt.mean(pt.minimum(torso_up[1:], upright_free))
         self._train = None
         if training:
-            inputs = weights + ([self._start_velocity] if starts > 1 else [])
-            self._train = sp.compile(inputs, [velocity, pt.min(uprightness[-1]), objective]
+            inputs = weights + ([state.velocity] if starts > 1 else [])  # perturbed starts' velocities
+            self._train = sp.compile(inputs, [velocity, pt.min(torso_up[-1]), objective]
                                      + sp.grad(objective, weights), backend)
         # Of the last velocity_and_grad rollout: the torso's z axis . up at the end, and the objective
         # whose gradient it returned (m/s; the velocity itself in the exact mode without upright weight).
@@ -251,15 +249,21 @@ def load_checkpoint(path: str = CHECKPOINT):
     return GaitNetwork(tuple(meta["hidden"])), weights, log, meta
 
 
+def uprightness(quaternion):
+    """z component of a body's z axis from (..., 4) (w, x, y, z) quaternions, numpy arrays or graph
+    variables: 1 upright, -1 on its back."""
+    return 1 - 2 * (quaternion[..., 1] ** 2 + quaternion[..., 2] ** 2)
+
+
 def upright(orientation) -> float:
-    """z component of the torso's z axis from its (w, x, y, z) quaternion: 1 upright, -1 on its back."""
-    w, x, y, z = np.asarray(orientation, dtype=float)
-    return float(1.0 - 2.0 * (x * x + y * y))
+    """uprightness of one (w, x, y, z) quaternion, as a float."""
+    return float(uprightness(np.asarray(orientation, dtype=float)))
 
 
-def is_upright(uprightness: float) -> bool:
-    """Whether a torso with this z axis . up counts as upright (within 60 deg of vertical; issue 17's rule)."""
-    return uprightness > UPRIGHT_MIN
+def is_upright(torso_up):
+    """Whether a torso with this z axis . up (a float or an array) counts as upright (within 60 deg of
+    vertical; issue 17's rule)."""
+    return torso_up > UPRIGHT_MIN
 
 
 def pitch_angles(model: sp.Model, orientation) -> np.ndarray:
@@ -285,10 +289,19 @@ def record_figures(path: str, **figures) -> dict:
     return meta
 
 
-def gait_score(velocity: float, uprightness: float) -> float:
+def gait_score(velocity: float, torso_up: float) -> float:
     """Issue 17's rule as one number (m/s): the 8 s speed, less FALL_PENALTY if the torso does not end
-    upright, so that a gait which ends on its back ranks below every gait that ends upright."""
-    return velocity if is_upright(uprightness) else velocity - FALL_PENALTY
+    upright (torso_up: its z axis . up), so that a gait which ends on its back ranks below every gait
+    that ends upright."""
+    return velocity if is_upright(torso_up) else velocity - FALL_PENALTY
+
+
+def best_upright_so_far(rollouts):
+    """(velocity (n,) m/s, fell (n,) bool, best upright velocity so far (n,), -inf before the first) of
+    rollouts [[velocity m/s, torso z axis . up at the end], ...] (a checkpoint's "rollouts")."""
+    velocity, torso_up = np.asarray(rollouts, dtype=float).T
+    fell = ~is_upright(torso_up)
+    return velocity, fell, np.maximum.accumulate(np.where(fell, -np.inf, velocity))
 
 
 def train_backprop(task: GaitTask, updates: int = 500, learning_rate: float = LEARNING_RATE, clip: float = 1.0,
@@ -356,9 +369,8 @@ def _trot_simulator(max_torque: float = quadruped.MAX_TORQUE):
     _, trajectory = sp.rollout(model, sp.symbolic_state(model, 1), steps, controls=controls)
     torso = model.body_index("torso")
     x = trajectory.position[:, :, torso, 0]
-    quaternion = trajectory.orientation[-1, :, torso]
-    uprightness = 1 - 2 * (quaternion[:, 1] ** 2 + quaternion[:, 2] ** 2)
-    return model, steps, sp.compile([controls], [(x[-1] - x[0]) / DURATION, uprightness])
+    return model, steps, sp.compile([controls], [(x[-1] - x[0]) / DURATION,
+                                                 uprightness(trajectory.orientation[-1, :, torso])])
 
 
 def trot_figures(max_torque: float = quadruped.MAX_TORQUE, **trot) -> tuple[float, float]:
@@ -366,8 +378,8 @@ def trot_figures(max_torque: float = quadruped.MAX_TORQUE, **trot) -> tuple[floa
     (default: HAND_TUNED)."""
     model, steps, simulate = _trot_simulator(max_torque)
     targets = quadruped.trot(np.arange(steps) * model.dt, **(trot or HAND_TUNED))
-    velocity, uprightness = simulate(targets[:, None])
-    return float(velocity[0]), float(uprightness[0])
+    velocity, torso_up = simulate(targets[:, None])
+    return float(velocity[0]), float(torso_up[0])
 
 
 def trot_velocity(max_torque: float = quadruped.MAX_TORQUE, **trot) -> float:
