@@ -97,12 +97,13 @@ class SolverOptions:
         penetration.
     restitution_threshold: approach speed (m/s) below which contacts do not
         bounce (prevents resting bodies from jittering).
-    contact_margin: body-body contacts (m): a pair's rows switch on when the
-        gap between the surfaces is below this margin plus the distance the
-        bodies approach in one step (at their start-of-step speed).  Across a
-        gap the normal row is rigid and lets the gap close within the step and
-        no further (speculative contact, target -gap / dt), so fast bodies do
-        not pass through each other; once they overlap it is the soft spring.
+    contact_margin: ground and body-body contacts (m): a contact's rows switch
+        on when the gap between the surfaces is below this margin plus the
+        distance they approach in one step (at their start-of-step speed).
+        Across a gap the normal row is rigid and lets the gap close within the
+        step and no further (speculative contact, target -gap / dt), so fast
+        bodies neither sink into the ground nor pass through each other; once
+        they touch it is the soft spring (physics/contact_normal.py).
     gyroscopic: include the explicit gyroscopic torque -w x (I w).
     joint_frequency, joint_damping_ratio: softness of joint and limit rows
         (Hz, ratio); 60 Hz and 1 keep anchors within a fraction of a mm.

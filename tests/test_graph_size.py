@@ -12,10 +12,11 @@ from symphys.rotations import axis_angle_to_quat
 
 STEPS = 10
 BODIES = 1000
-# The README's approximate sizes (forward, with the gradient), "~650 (~2,500)" for bodies on the
-# ground and "~2,100 (~7,500)" with every joint kind, limits and motors; measured 646 (2,493) and
+# The README's approximate sizes (forward, with the gradient), "~700 (~2,650)" for bodies on the
+# ground and "~2,100 (~7,500)" with every joint kind, limits and motors; measured 702 (2,655) and
 # 2,071 (7,548).  Held to 10 %: an edit of the step that moves them further updates the README.
-README_GROUND_NODES = (650, 2500)
+# (646 (2,493) before the speculative ground contacts and bounces at their time of impact.)
+README_GROUND_NODES = (700, 2650)
 README_JOINTED_NODES = (2100, 7500)
 RTOL_README = 0.1
 
@@ -40,13 +41,14 @@ def ground_scene(n, contype=0):
 
 def jointed_scene(n):
     """n bodies hanging in short chains from the world by ball joints, hinges (limited, with a
-    servo or a velocity motor) and welds, in turn; at least one joint of each kind."""
+    servo or a velocity motor) and welds, in turn; at least one joint of each kind; out of body
+    contacts (1,000 bodies would give 498,750 candidate pairs, over the builder's limit)."""
     world = sp.World(dt=0.01)
     world.add_ground()
     parent = None
     for i in range(n):
         x, z = 0.5 * (i // 4), 1.0 - 0.25 * (i % 4)
-        body = world.add_capsule(radius=0.03, length=0.15, position=(x, 0, z))
+        body = world.add_capsule(radius=0.03, length=0.15, position=(x, 0, z), contype=0, conaffinity=0)
         parent = None if i % 4 == 0 else parent
         anchor = (x, 0, z + 0.125)
         if i % 3 == 0:

@@ -313,8 +313,9 @@ def assert_sphere_stack_held(steps):
     assert np.abs(traj.velocity[-1, held]).max() < SPEED_LIMIT
     reach = np.abs(position[-1, :4, :2]) + 0.1  # the lower spheres' far points along x and y
     assert np.all((reach > inner) & (reach < inner + 5e-4)), reach - inner
-    # By symmetry; Gauss-Seidel visits the rows in turn, which breaks it at round-off (measured 1.3e-9 m).
-    np.testing.assert_allclose(position[-1, 4, :2], 0.0, atol=1e-6)
+    # By symmetry; Gauss-Seidel visits the rows in turn, which breaks it a little (measured 1.5e-6 m; 1.3e-9 m
+    # when the top sphere's rows were soft while it fell into the pocket, not speculative).
+    np.testing.assert_allclose(position[-1, 4, :2], 0.0, atol=1e-5)
     assert traj.position[-1, free][4, 2] < position[-1, 4, 2] - 0.05, "without the corral the stack spreads"
 
 
@@ -328,11 +329,13 @@ def test_auto_solves_body_contacts_by_gauss_seidel():
     assert pyramid("auto", rows=(1,)).solver_method == "jacobi"  # one box: no body contacts
 
 
-@pytest.mark.slow  # 17 s
-def test_box_stack_on_jacobi_does_not_settle():
+@pytest.mark.slow  # 20 s
+def test_box_pyramid_on_jacobi_does_not_stand():
     """Why ``auto`` picks Gauss-Seidel for models with body contacts: with 10 sweeps, Jacobi's
-    simultaneous updates leave a box on a box bouncing (measured 0.1 m/s after 3 s)."""
-    jacobi = sp.simulate(pyramid("jacobi", rows=(1, 1)), steps=300)
+    simultaneous updates let the ten-box pyramid slide apart (measured 0.19 m/s and 0.16 m sideways
+    after 3 s).  (A box on a box settles on Jacobi since contacts switch on across a gap with rigid
+    rows: 4e-8 m/s after 3 s, where it bounced at 0.1 m/s before.)"""
+    jacobi = sp.simulate(pyramid("jacobi"), steps=300)
     assert np.abs(jacobi.velocity[-1]).max() > 0.01
 
 

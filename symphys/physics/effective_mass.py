@@ -16,23 +16,23 @@ def row_sides(rows: Rows) -> list:
     return sides
 
 
-def inverse_effective_masses(model, rows: Rows, inv_mass, inv_inertia):
-    """Per-side gathers [(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6))] and each row's own
-    J M^-1 J^T (B, R)."""
-    gathers, k_true = [], 0.0
-    for body, jac in row_sides(rows):
-        gathers.append(side_terms(model, body, jac, inv_mass, inv_inertia))
-        k_true = k_true + pt.sum(jac * gathers[-1][2], axis=-1)
-    return gathers, k_true
+def row_terms(model, rows: Rows, inv_mass, inv_inertia) -> list:
+    """[(one-hot (R, N), J (B, R, 6), M^-1 J^T (B, R, 6))] per side of the rows (``side_terms``):
+    computed once per step for the solver and for moving the bodies (step.position_velocity)."""
+    return [side_terms(model, body, jac, inv_mass, inv_inertia) for body, jac in row_sides(rows)]
 
 
-def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
-    """Per-side gathers as in ``inverse_effective_masses``, the rows' compliance c (B, R) and
-    1 / (k + c), k = J M^-1 J^T (mass-split under Jacobi)."""
+def inverse_effective_masses(gathers) -> object:
+    """Each row's own J M^-1 J^T (B, R) from its sides' terms (``row_terms``)."""
+    return sum(pt.sum(jac * minv_jt, axis=-1) for _, jac, minv_jt in gathers)
+
+
+def effective_masses(model, rows: Rows, gathers):
+    """The rows' compliance c (B, R) and 1 / (k + c), k = J M^-1 J^T (mass-split under Jacobi), from
+    their sides' terms (``row_terms``)."""
     dtype, n = model.dtype, model.n_bodies
-    gathers, k_true, k_split = [], 0.0, 0.0
-    for body, jac in row_sides(rows):
-        one_hot, _, minv_jt = side_terms(model, body, jac, inv_mass, inv_inertia)
+    k_true, k_split = 0.0, 0.0
+    for (body, _), (_, jac, minv_jt) in zip(row_sides(rows), gathers):
         k = pt.sum(jac * minv_jt, axis=-1)
         k_true = k_true + k
         if model.solver_method == "jacobi":
@@ -40,10 +40,9 @@ def effective_masses(model, rows: Rows, inv_mass, inv_inertia):
             # lends each row 1/n of its mass, so simultaneous updates cannot overshoot.
             k = k * pt.maximum(gather_module.gather(rows.contact_count, body, n, dtype), 1.0)
         k_split = k_split + k
-        gathers.append((one_hot, jac, minv_jt))
     compliance = rows.impulse_scale * k_true / rows.mass_scale
     inverse_denominator = 1.0 / (k_split + compliance + 1e-12)
-    return gathers, compliance, inverse_denominator
+    return compliance, inverse_denominator
 
 
 def side_terms(model, body, jac, inv_mass, inv_inertia):

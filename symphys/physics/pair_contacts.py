@@ -2,14 +2,14 @@
 
 Each candidate's geometry comes from collision.py (one vectorized set of operations per kind:
 round-round, point-box, box edge crossings) as a distance, a unit normal from body b to body a and a contact point.
-The rows then follow the ground contacts (contacts.py): while the bodies overlap the normal row
-is Catto's soft spring pushing them apart, a bouncing approach (faster than the restitution
-threshold, restitution max(e_a, e_b) > 0) gets a rigid row of target -e times the approach speed
-(0 for a fast approach that does not bounce),
-friction rows are bounded by sqrt(mu_a mu_b) times the normal impulse (Box2D's mixing).  Unlike
-the ground's, a pair's rows are also active across a small gap (``contact_margin`` plus the
-distance the bodies approach in one step): a rigid speculative row whose target -gap / dt lets
-the gap close within the step and no further, so fast bodies cannot pass through each other.
+The normal rows follow the rules ground contacts follow (contact_normal.py): active across a gap
+below ``contact_margin`` plus the distance the bodies approach in one step, where a rigid
+speculative row of target -gap / dt lets the gap close within the step and no further (fast bodies
+cannot pass through each other); a bounce (faster than the restitution threshold, restitution
+max(e_a, e_b) > 0, the gap closing within the step) is a rigid row of target -e times the approach
+speed, a fast approach that does not bounce stops exactly (target 0), and while the bodies overlap
+the row is Catto's soft spring pushing them apart.  Friction rows are bounded by sqrt(mu_a mu_b)
+times the normal impulse (Box2D's mixing).
 A fixed body's side of a row is the world (body -1).
 """
 
@@ -20,13 +20,10 @@ import numpy as np
 from .. import math3d
 from ..backend import pt
 from . import collision
+from .contact_normal import impact_fraction, normal_activity, normal_coefficients, rebound_speed
 from .gather import gather, scatter_add
-from .rows import Rows, contact_block, project, soft_coefficients
+from .rows import Rows, contact_block, project
 
-# m: a gap this small counts as touching (the soft row).  A speculative row sets a body down exactly
-# on a surface, a gap of +-1e-17 m by round-off; the rigid speculative row would then hold it there
-# or not by chance, where the soft row lets it sink to the resting depth it has on the ground.
-TOUCH_SLOP = 1e-6
 TINY_SPEED_SQUARED = 1e-18  # (m/s)^2: bodies slower than 1e-9 m/s relative to each other are not moving
 TINY_DISCRIMINANT = 1e-30  # m^4/s^2: below, a pass is grazing (sqrt and its gradient stay finite)
 
@@ -108,9 +105,14 @@ def normal_speed(normal, lever_a, lever_b, v_a, w_a, v_b, w_b):
         - math3d.dot(math3d.cross(lever_b, normal), w_b)
 
 
-def impact_geometry(model, distance, normal, lever_a, lever_b, approach, bounce, relative_velocity, velocities):
-    """(normal, lever_a, lever_b, approach) of the round-round candidates that bounce within this step
-    taken at the time of impact; other candidates' unchanged.
+def impact_geometry(model, distance, normal, lever_a, lever_b, approach, approach_start, fraction, bounce,
+                    velocities, start_velocities):
+    """(normal, lever_a, lever_b, approach, approach_start, fraction) of the round-round candidates that
+    bounce within this step taken at the time of impact (fraction: tau / dt, the part of the step before
+    it); other candidates' unchanged.
+
+    velocities, start_velocities: (v_a, w_a, v_b, w_b) of each candidate's bodies over the step (v*)
+    and at its start; approach and approach_start are their normal speeds.
 
     A bounce row acts while a gap of up to one step's travel is still open.  Taken at the start of
     the step, the normal of an oblique impact is the line of centres before they touch, and it jumps
@@ -127,7 +129,8 @@ def impact_geometry(model, distance, normal, lever_a, lever_b, approach, bounce,
     round_ = slice(0, n_round)
     d_dist, d_normal = distance[:, round_], normal[:, round_]
     separation = d_normal * (d_dist + reach)[..., None]  # d, from b's segment point to a's
-    w = relative_velocity[:, round_]
+    v_a, w_a, v_b, w_b = (x[:, round_] for x in velocities)
+    w = v_a - v_b  # the centres' relative velocity over the step
     a = math3d.dot(w, w)
     half_b = math3d.dot(separation, w)
     c = d_dist * (d_dist + 2.0 * reach)  # |d|^2 - (r_a + r_b)^2
@@ -143,8 +146,9 @@ def impact_geometry(model, distance, normal, lever_a, lever_b, approach, bounce,
     # The surface points at the impact, from each body's centre (the closest segment points move with it).
     impact_lever_a = lever_a[:, round_] + d_normal * (0.5 * d_dist + r_a)[..., None] - r_a[..., None] * impact_normal
     impact_lever_b = lever_b[:, round_] - d_normal * (0.5 * d_dist + r_b)[..., None] + r_b[..., None] * impact_normal
-    v_a, w_a, v_b, w_b = (x[:, round_] for x in velocities)
     impact_approach = normal_speed(impact_normal, impact_lever_a, impact_lever_b, v_a, w_a, v_b, w_b)
+    impact_approach_start = normal_speed(impact_normal, impact_lever_a, impact_lever_b,
+                                         *(x[:, round_] for x in start_velocities))
     hit = bounce[:, round_]
 
     n_candidates = model.n_pair_contacts
@@ -154,13 +158,15 @@ def impact_geometry(model, distance, normal, lever_a, lever_b, approach, bounce,
         return chosen if n_round == n_candidates else pt.concatenate([chosen, now[:, n_round:]], axis=1)
 
     return (choose(impact_normal, normal), choose(impact_lever_a, lever_a), choose(impact_lever_b, lever_b),
-            choose(impact_approach, approach, vector=False))
+            choose(impact_approach, approach, vector=False), choose(impact_approach_start, approach_start, vector=False),
+            choose(tau / dt, fraction, vector=False))
 
 
-def pair_contact_rows(model, kin, params) -> Rows:
+def pair_contact_rows(model, kin, free_velocity, params) -> Rows:
     """Rows of all body-body contact candidates.
 
-    kin: Kinematics of the step; params: normalized Params (per-body arrays (P, n_bodies)).
+    kin: Kinematics of the step; free_velocity: (B, N, 6) the unconstrained velocities v*
+    (forces.FreeMotion.velocity); params: normalized Params (per-body arrays (P, n_bodies)).
     """
     dtype, n, dt, solver = model.dtype, model.n_bodies, model.dt, model.solver
     body_a, body_b, distance, normal, point = pair_geometry(model, kin)
@@ -169,22 +175,26 @@ def pair_contact_rows(model, kin, params) -> Rows:
     side_a, side_b = np.where(fixed[body_a], -1, body_a), np.where(fixed[body_b], -1, body_b)
     lever_a = point - gather(kin.position, body_a, n, dtype)
     lever_b = point - gather(kin.position, body_b, n, dtype)
-    # Normal velocity at the start of the step (< 0: closing).
-    velocity0 = pt.concatenate([kin.velocity0, kin.angular_velocity0], axis=-1)  # (B, N, 6)
-    motion_a, motion_b = gather(velocity0, side_a, n, dtype), gather(velocity0, side_b, n, dtype)
-    v_a, w_a, v_b, w_b = motion_a[..., :3], motion_a[..., 3:], motion_b[..., :3], motion_b[..., 3:]
-    approach = normal_speed(normal, lever_a, lever_b, v_a, w_a, v_b, w_b)
-    closing = pt.maximum(-approach, 0.0)
-    active = pt.lt(distance, solver.contact_margin + dt * closing)
+
+    def sides(velocity):  # (B, N, 6) -> (v_a, w_a, v_b, w_b), each (B, C, 3)
+        motion_a, motion_b = gather(velocity, side_a, n, dtype), gather(velocity, side_b, n, dtype)
+        return motion_a[..., :3], motion_a[..., 3:], motion_b[..., :3], motion_b[..., 3:]
+
+    # Normal speeds (< 0: closing) over the step (v*, with which semi-implicit Euler moves the bodies)
+    # and at its start.
+    velocities = sides(free_velocity)
+    start_velocities = sides(pt.concatenate([kin.velocity0, kin.angular_velocity0], axis=-1))
+    approach = normal_speed(normal, lever_a, lever_b, *velocities)
+    approach_start = normal_speed(normal, lever_a, lever_b, *start_velocities)
     material = pt.stack([params.body_restitution, params.body_friction], axis=-1)  # (P, N, 2)
     material_a, material_b = gather(material, body_a, n, dtype), gather(material, body_b, n, dtype)
     restitution = pt.maximum(material_a[..., 0], material_b[..., 0])
-    # Bounce only when the gap closes within this step: a farther pair is held by its speculative row.
-    bounce = pt.and_(pt.and_(pt.lt(approach, -solver.restitution_threshold), pt.gt(restitution, 0.0)),
-                     pt.lt(distance + dt * approach, 0.0))
+    active, bounce = normal_activity(solver, dt, distance, approach, approach_start, restitution)
+    fraction = impact_fraction(dt, distance, approach, bounce)
     if len(model.pair_round_body):
-        normal, lever_a, lever_b, approach = impact_geometry(model, distance, normal, lever_a, lever_b, approach,
-                                                             bounce, v_a - v_b, (v_a, w_a, v_b, w_b))
+        normal, lever_a, lever_b, approach, approach_start, fraction = impact_geometry(
+            model, distance, normal, lever_a, lever_b, approach, approach_start, fraction, bounce, velocities,
+            start_velocities)
     first, second = tangents(normal)
     # Rows in three blocks (normals, first tangents, second tangents): directions (B, 3 C, 3), and one
     # cross product per side for their angular parts.
@@ -193,25 +203,13 @@ def pair_contact_rows(model, kin, params) -> Rows:
     jac_a = pt.concatenate([directions, math3d.cross(tile(lever_a), directions)], axis=-1)
     jac_b = -pt.concatenate([directions, math3d.cross(tile(lever_b), directions)], axis=-1)
     active_f = pt.cast(active, dtype)
-    touching = pt.le(distance, TOUCH_SLOP)
-    bias_rate, soft_mass, soft_impulse = soft_coefficients(solver.contact_frequency, solver.contact_damping_ratio, dt)
-    push_out = pt.minimum(-bias_rate * distance, solver.max_push_velocity)
-
-    # An impact that does not bounce (a plastic hit, or the step after a speculative row closed a gap at
-    # speed) stops the approach exactly: the soft spring would let the bodies sink in and push them
-    # apart again, a bounce of up to max_push_velocity.
-    impact = pt.and_(pt.and_(touching, pt.lt(approach, -solver.restitution_threshold)), pt.invert(bounce))
-    target_n = pt.switch(bounce, -restitution * approach,
-                         pt.switch(touching, pt.switch(impact, 0.0, push_out), -distance / dt))
-    rigid = pt.or_(pt.or_(bounce, impact), pt.invert(touching))
-    ones = pt.ones_like(distance)
+    target_n, mass_scale_n, impulse_scale_n = normal_coefficients(
+        solver, dt, distance, approach_start, rebound_speed(approach_start, approach, fraction, restitution), active,
+        bounce)
     # Inactive candidates' rows are zero, not just unbounded: a body gone non-finite must not make its
     # far neighbours' Jacobians NaN (NaN * 0 impulse is NaN), so the report names the body that failed.
     jac_a, jac_b = (pt.switch(tile(active[..., None]), jac, 0.0) for jac in (jac_a, jac_b))
-    target_n = pt.switch(active, target_n, 0.0)
-    mass_scale_n = pt.switch(rigid, 1.0, soft_mass) * ones
-    impulse_scale_n = pt.switch(rigid, 0.0, soft_impulse) * ones
     mu = pt.sqrt(material_a[..., 1] * material_b[..., 1])
     count = scatter_add(active_f, side_a, n, dtype) + scatter_add(active_f, side_b, n, dtype)
     return contact_block(side_a, side_b, jac_a, jac_b, target_n, mass_scale_n, impulse_scale_n, active_f, mu,
-                         count)
+                         count, fraction)

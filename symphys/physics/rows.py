@@ -40,6 +40,9 @@ class Rows:
     contact_count: Any  # (B, n_bodies) active contact points per body (mass splitting)
     # (R, 2) bool, static: whether a row's lower / upper bound may be finite (False: always -/+ OPEN_BOUND).
     finite_bounds: np.ndarray | None = None
+    # (B, R) part of the step before a bouncing contact's impact (contact_normal.impact_fraction), 0 for
+    # every other row; None when no row can bounce.
+    impact_fraction: Any = None
 
     def bounds_may_be_finite(self) -> np.ndarray:
         """(R, 2) bool: whether each row's lower / upper bound may be finite (all True if unknown)."""
@@ -58,6 +61,8 @@ def concatenate_rows(blocks: list[Rows]) -> Rows:
     cat = lambda name: pt.concatenate([getattr(blk, name) for blk in blocks], axis=1)  # noqa: E731
     jac_b = [blk.jacobian_b if blk.jacobian_b is not None else pt.zeros_like(blk.jacobian_a)
              for blk in blocks]
+    fractions = [blk.impact_fraction if blk.impact_fraction is not None else pt.zeros_like(blk.target)
+                 for blk in blocks]
     return Rows(
         body_a=np.concatenate([blk.body_a for blk in blocks]),
         body_b=np.concatenate([blk.body_b for blk in blocks]),
@@ -73,6 +78,8 @@ def concatenate_rows(blocks: list[Rows]) -> Rows:
         friction=pt.concatenate([blk.friction * pt.ones_like(blk.target) for blk in blocks], axis=1),
         contact_count=sum(blk.contact_count for blk in blocks),
         finite_bounds=np.concatenate([blk.bounds_may_be_finite() for blk in blocks]),
+        impact_fraction=(pt.concatenate(fractions, axis=1)
+                         if any(blk.impact_fraction is not None for blk in blocks) else None),
     )
 
 
@@ -127,13 +134,14 @@ def row_block(parent, child, jacobian_a, jacobian_b, target, mass_scale, impulse
 
 
 def contact_block(body_a, body_b, jacobian_a, jacobian_b, target_normal, mass_scale_normal,
-                  impulse_scale_normal, active, friction, count) -> Rows:
+                  impulse_scale_normal, active, friction, count, impact_fraction) -> Rows:
     """Rows of C contacts: all normal rows (B, C), then the first and second friction rows.
 
     body_a, body_b: (C,) bodies (body_b -1 = world); jacobian_a/b: (B, 3C, 6) in that row order
     (jacobian_b None against the world); target_normal, mass_scale_normal, impulse_scale_normal:
     the normal rows' (B, C); active: (B, C) 1 where a contact may push; friction: (P, C) the
-    coefficient bounding each friction row by its normal impulse; count: (B, n_bodies).
+    coefficient bounding each friction row by its normal impulse; count: (B, n_bodies);
+    impact_fraction: (B, C) part of the step before each contact's impact (0: none), for its three rows.
     """
     n_contacts = len(body_a)
     zeros, ones = pt.zeros_like(target_normal), pt.ones_like(target_normal)
@@ -150,4 +158,6 @@ def contact_block(body_a, body_b, jacobian_a, jacobian_b, target_normal, mass_sc
         upper=pt.concatenate([OPEN_BOUND * active, zeros, zeros], axis=1),
         friction=pt.concatenate([pt.zeros_like(friction), friction, friction], axis=1),
         contact_count=count,
+        # A bounce's friction acts at its impact too (a ball leaves rolling from where it touched).
+        impact_fraction=pt.concatenate([impact_fraction, impact_fraction, impact_fraction], axis=1),
     )

@@ -32,18 +32,18 @@ from .solver_newton import newton_solve
 from .sweeps import PackedIterate, apply_impulse
 
 
-def solve(model, rows: Rows, free: FreeMotion, warm_impulse):
+def solve(model, rows: Rows, free: FreeMotion, warm_impulse, gathers):
     """Solve the rows; return (velocity (B, N, 6), impulse (B, R)).
 
     free: the bodies' masses and unconstrained [linear, angular] velocities
     v* (B, N, 6).  warm_impulse: (B, R) previous step's impulses (used if
-    warm_start).
+    warm_start).  gathers: the rows' per-side terms (effective_mass.row_terms).
     """
     if model.solver_method == "newton":
-        return newton_solve(model, rows, free, warm_impulse)
+        return newton_solve(model, rows, free, warm_impulse, gathers)
     velocity = free.velocity
     dtype, n_rows = model.dtype, rows.n_rows
-    gathers, compliance, inverse_denominator = effective_masses(model, rows, free.inv_mass, free.inv_inertia)
+    compliance, inverse_denominator = effective_masses(model, rows, gathers)
     row_data = pack_row_data(rows, compliance, inverse_denominator, gathers)
     n_batch = batch_size(velocity)
     iterate = PackedIterate(n_rows, model.n_bodies, n_batch, [one_hot for one_hot, _, _ in gathers])

@@ -52,12 +52,14 @@ LINE_SEARCH_ITERATIONS = 3  # 1-D Newton refinements within the bracketing kinks
 BRACKET_ROUNDS = 2  # rounds of the search for the two kinks around the minimum (3 measured no faster)
 
 
-def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse):
-    """Velocities (B, N, 6) and row impulses (B, R) after ``newton_iterations`` Newton steps."""
+def newton_solve(model, rows: Rows, free: FreeMotion, warm_impulse, gathers):
+    """Velocities (B, N, 6) and row impulses (B, R) after ``newton_iterations`` Newton steps.
+
+    gathers: the rows' per-side terms (effective_mass.row_terms)."""
     dtype, n = model.dtype, model.n_bodies
     velocity = free.velocity
     n_batch = batch_size(velocity)
-    gathers, inverse_mass = inverse_effective_masses(model, rows, free.inv_mass, free.inv_inertia)
+    inverse_mass = inverse_effective_masses(gathers)
     jacobian = full_jacobian(rows, n, dtype)  # (B, R, 6N)
     mass_matrix = block_mass_matrix(free, n, n_batch)  # (B, 6N, 6N)
     pairs = FrictionPairs(rows)

@@ -6,7 +6,8 @@
     3. constraint rows: ground contacts with friction, joints, hinge limits,
        motors                                   (contacts, joints, limits, motors)
     4. solve the softened velocity problem for the row impulses  (solver.py)
-    5. semi-implicit Euler: x += dt v_new, q integrated, renormalized (integrate.py)
+    5. semi-implicit Euler: x += dt v_new, q integrated, renormalized (integrate.py);
+       a bounce within the step moves the bodies as if at its time of impact
 
 ``step_data`` returns every stage's result in a StepData record (as MJX's
 Data does), so tools can read a step's parts by name.
@@ -23,11 +24,13 @@ from ..backend import float_context, pt
 from ..model import Model, Params, State
 from . import contacts, joints, limits, motors, pair_contacts
 from .batching import as_tensor, batch_state, graph_params, unbatch_state
+from .effective_mass import row_terms
 from .forces import FreeMotion, free_motion
 from .integrate import semi_implicit_euler
 from .kinematics import Kinematics, kinematics
 from .rows import Rows, concatenate_rows
 from .solver import solve
+from .sweeps import apply_impulse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,11 +46,11 @@ class StepData:
     next_state: State  # the state after the step
 
 
-def constraint_rows(model: Model, kin: Kinematics, params: Params, controls=None) -> Rows | None:
+def constraint_rows(model: Model, kin: Kinematics, free: FreeMotion, params: Params, controls=None) -> Rows | None:
     """All rows of a step in one block: contacts, joints, limits, motors (None if there are none)."""
-    blocks = [contacts.contact_rows(model, kin, params)] if model.n_contacts else []
+    blocks = [contacts.contact_rows(model, kin, free.velocity, params)] if model.n_contacts else []
     if model.n_pair_contacts:
-        blocks.append(pair_contacts.pair_contact_rows(model, kin, params))
+        blocks.append(pair_contacts.pair_contact_rows(model, kin, free.velocity, params))
     frames = joints.FrameCache(model, kin)
     joint_blocks = joints.equality_rows(model, frames) + limits.limit_rows(model, frames) \
         + motors.motor_rows(model, frames, params, controls)
@@ -74,14 +77,33 @@ def step_data(model: Model, state: State, params: Params, wrench=None, warm_impu
     """
     kin = kinematics(state)
     free = free_motion(model, state, kin, params, wrench)
-    rows = constraint_rows(model, kin, params, controls)
-    velocity, impulse = free.velocity, None
+    rows = constraint_rows(model, kin, free, params, controls)
+    velocity, impulse, moving = free.velocity, None, None
     if rows is not None:
         if warm_impulse is None:
             warm_impulse = pt.zeros_like(rows.target)
-        velocity, impulse = solve(model, rows, free, warm_impulse)
+        gathers = row_terms(model, rows, free.inv_mass, free.inv_inertia)
+        velocity, impulse = solve(model, rows, free, warm_impulse, gathers)
+        moving = position_velocity(rows, gathers, velocity, impulse)
     return StepData(state=state, kinematics=kin, free_motion=free, rows=rows, velocity=velocity,
-                    impulse=impulse, next_state=semi_implicit_euler(model, state, velocity))
+                    impulse=impulse, next_state=semi_implicit_euler(model, state, velocity, moving))
+
+
+def position_velocity(rows: Rows, gathers, velocity, impulse):
+    """(B, N, 6) the velocity that moves the bodies over the step, or None where it is ``velocity``.
+
+    A bounce row acts at the start of the step in which its surfaces meet, while they are still
+    apart.  Moving the bodies with the velocity after the bounce would turn them up to a step's
+    travel above the surface.  Removing the part tau of each bounce impulse that falls before the
+    impact (rows.impact_fraction) moves a body at its approach speed until the impact and at its
+    rebound speed after it: v_move = v - M^-1 J^T (tau lambda).  Exact for one contact, or for
+    contacts that meet at the same time (a box landing flat); the velocities are unchanged.
+
+    gathers: the rows' per-side terms (effective_mass.row_terms).
+    """
+    if rows.impact_fraction is None:
+        return None
+    return apply_impulse(velocity, -rows.impact_fraction * impulse, gathers)
 
 
 def step(model: Model, state: State, params: Params | None = None, wrench=None,
