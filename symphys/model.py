@@ -95,11 +95,13 @@ class SolverOptions:
     contact_damping_ratio: damping ratio of the soft contact (1 = critical).
     max_push_velocity: cap on the velocity (m/s) used to push bodies out of
         penetration.
-    restitution_threshold: approach speed (m/s) below which contacts do not
-        bounce (prevents resting bodies from jittering).
+    restitution_threshold: approach speed (m/s) at the start of a step below
+        which contacts do not bounce (prevents resting bodies from jittering).
+        A bounce acts at its time of impact within the step, at e times the
+        speed then (physics/contact_normal.py).
     contact_margin: ground and body-body contacts (m): a contact's rows switch
         on when the gap between the surfaces is below this margin plus the
-        distance they approach in one step (at their start-of-step speed).
+        distance they approach in one step (at the step's velocity v*).
         Across a gap the normal row is rigid and lets the gap close within the
         step and no further (speculative contact, target -gap / dt), so fast
         bodies neither sink into the ground nor pass through each other; once
