@@ -2,7 +2,7 @@
 
     python benchmarks/quadruped_gait_train.py --evaluations 500 --checkpoint recipe.npz
     python benchmarks/quadruped_gait_train.py --upright-weight 0.2 --checkpoint upright.npz   # a variant
-    symphys quadruped cmaes --evaluations 400 --out out/cmaes400 --checkpoint out/cmaes400/none.npz
+    symphys quadruped cmaes --evaluations 400 --seed 1 --out out/cmaes400 --checkpoint out/cmaes400/none.npz
     python benchmarks/quadruped_gait_train.py --init out/cmaes400/cmaes.npz --window 1 --upright-weight 3 \
         --checkpoint hybrid.npz                                      # the shipped hybrid (500 rollouts in all)
     python benchmarks/quadruped_gait_train.py --finalize --checkpoint C [--grid grid.json]   # figures for eval
