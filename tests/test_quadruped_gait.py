@@ -100,16 +100,16 @@ def test_hand_tuned_baseline_counts_only_trots_that_end_upright():
         result["velocity"], result["upright"])
 
 
-# Norm of the exact gradient of the 8 s mean speed (m/s per unit weight) at perturbed(weights0):
-# measured 0.0422 since the ground's contacts are speculative (1.18 before them, and 0.552 before the
-# Gauss-Seidel colors were balanced, which reorders the sweeps; at perturbed(weights0, seed=1) and
-# seed=2 it was 40.5 and 1.64: the chaotic rollout's sensitivity depends on its path; the slow test
-# below checks that it is the exact derivative).  Its growth over the horizon, measured with the earlier coloring: 4.38 at
-# 0.5 s, 7.7 at 1 s, 15.0 at 2 s, 3.2 at 4 s, 0.55 at 8 s.  The legs fold onto their stops within ~1.5 s and
-# the robot then barely moves (quadruped_gait's notes), so the 8 s average speed, x_8 / 8 s, is
-# far less sensitive than the early one.  A gradient exploding through the 1,600 contact steps
-# (finite values of any size passed the old test; Jacobi sweeps give 1e28 on the arm) or one
-# that lost a path back through time leaves the band of 2x around the measurement.
+# Norm of the exact gradient of the 8 s mean speed (m/s per unit weight) at perturbed(weights0): measured
+# 0.0422 since the ground's contacts are speculative (1.18 before them, and 0.552 before the Gauss-Seidel
+# colors were balanced, which reorders the sweeps; at perturbed(weights0, seed=1) and seed=2 it was 40.5
+# and 1.64: the chaotic rollout's sensitivity depends on its path; the slow test below checks that it is
+# the exact derivative).  Its growth over the horizon, measured with the earlier coloring: 4.38 at 0.5 s,
+# 7.7 at 1 s, 15.0 at 2 s, 3.2 at 4 s, 0.55 at 8 s.  The legs fold onto their stops within ~1.5 s and the
+# robot then barely moves (quadruped_gait's notes), so the 8 s average speed, x_8 / 8 s, is far less
+# sensitive than the early one.  A gradient exploding through the 1,600 contact steps (finite values of
+# any size passed the old test; Jacobi sweeps give 1e28 on the arm) or one that lost a path back through
+# time leaves the band of 2x around the measurement.
 NORM_8S = 0.0422
 EPS_8S = 1e-7  # below ~1e-6 the chaotic 8 s rollout is locally linear (at 1e-5 slopes are off by 50%)
 RTOL_8S = 6e-7  # central differences at EPS_8S against the exact derivative: measured 2.7e-7

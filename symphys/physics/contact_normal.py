@@ -7,8 +7,8 @@ Euler moves the bodies.  Its normal row is active while the gap is below ``conta
 the distance the surfaces close in one step (a speculative contact), and then it is one of:
 
 - a bounce (arriving faster than ``restitution_threshold`` at the start of the step, restitution
-  e > 0, and the gap closes within this step): rigid, target the rebound speed (``rebound_speed``: e times the speed at the
-  time of impact);
+  e > 0, and the gap closes within this step): rigid, target the rebound speed (``rebound_speed``:
+  e times the speed at the time of impact);
 - across a gap (the surfaces are more than TOUCH_SLOP apart): rigid, target -gap / dt, so the gap
   closes within the step and no further, and fast bodies neither sink in nor pass through;
 - an impact that does not bounce (touching, approach faster than the threshold, no bounce: a
@@ -50,7 +50,8 @@ def normal_activity(solver, dt: float, distance, approach, approach_start, resti
     closing = pt.maximum(-approach, 0.0)
     active = pt.lt(distance, solver.contact_margin + dt * closing)
     # Bounce only when the gap closes within this step: a farther candidate is held by its speculative row.
-    bounce = pt.and_(pt.and_(fast(solver, approach_start), pt.gt(restitution, 0.0)), pt.lt(distance + dt * approach, 0.0))
+    bounce = pt.and_(pt.and_(fast(solver, approach_start), pt.gt(restitution, 0.0)),
+                     pt.lt(distance + dt * approach, 0.0))
     return active, bounce
 
 

@@ -1,19 +1,20 @@
 """Ground-contact rows: a normal and two friction rows per candidate sphere.
 
-Each candidate is a sphere (radius 0 for a box corner) fixed in a body.  Its
+Each candidate is a sphere (radius 0 for a box corner) fixed in a body. Its
 normal row follows the rules body-body contacts follow (contact_normal.py): it
 is active while the gap to the plane is below ``contact_margin`` plus the
 distance the point approaches in one step; across a gap it is rigid with
-target -gap / dt (a speculative contact: the gap closes within the step and
-no further, so a fast body does not sink in); a bounce (approach faster than
-the restitution threshold, e = max(e_body, e_ground) > 0, the gap closing
-within the step) is rigid with target -e times the approach speed; an impact
-that does not bounce stops exactly (rigid, target 0); touching, the row is
-soft (Catto 2011, "Soft Step", as in Box2D v3): a spring of natural frequency
-f and damping ratio zeta, implicit in the time step so it is stable for any
-stiffness, pushes out of penetration and rests at g / (2 pi f)^2.  An
+target -gap / dt (a speculative contact: the gap closes within the step and no
+further, so a fast body does not sink in); a bounce (approach faster than the
+restitution threshold, e = max(e_body, e_ground) > 0, the gap closing within
+the step) is rigid with target e times the speed at its time of impact within
+the step, where the step then turns the body (step.position_velocity); an
+impact that does not bounce stops exactly (rigid, target 0); touching, the row
+is soft (Catto 2011, "Soft Step", as in Box2D v3): a spring of natural
+frequency f and damping ratio zeta, implicit in the time step so it is stable
+for any stiffness, pushes out of penetration and rests at g / (2 pi f)^2. An
 inactive candidate's rows have zero bounds, so the solver gives them zero
-impulse.  Friction is bounded by sqrt(mu_body mu_ground) times the normal
+impulse. Friction is bounded by sqrt(mu_body mu_ground) times the normal
 impulse (Box2D's mixing).
 """
 
@@ -64,7 +65,7 @@ def contact_rows(model, kin, free_velocity, params) -> Rows:
         return pt.sum(jac_n * per_contact(velocity), axis=-1)
 
     approach = normal_speed(free_velocity)  # over the step: semi-implicit Euler moves the bodies at v*
-    approach_start = normal_speed(pt.concatenate([kin.velocity0, kin.angular_velocity0], axis=-1))
+    approach_start = normal_speed(kin.motion0())
 
     solver = model.solver
     restitution = pt.maximum(per_contact(params.body_restitution), params.ground_restitution)

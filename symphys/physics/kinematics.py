@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from .. import math3d
+from ..backend import pt
 from ..model import State
 
 
@@ -18,6 +19,10 @@ class Kinematics:
     rotation: Any  # (B, N, 3, 3) body -> world
     velocity0: Any  # (B, N, 3) m/s, start-of-step velocity
     angular_velocity0: Any  # (B, N, 3) rad/s
+
+    def motion0(self):
+        """(B, N, 6) [linear m/s, angular rad/s] start-of-step velocities, laid out as FreeMotion.velocity."""
+        return pt.concatenate([self.velocity0, self.angular_velocity0], axis=-1)
 
 
 def kinematics(state: State) -> Kinematics:

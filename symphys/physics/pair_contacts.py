@@ -6,9 +6,10 @@ The normal rows follow the rules ground contacts follow (contact_normal.py): act
 below ``contact_margin`` plus the distance the bodies approach in one step, where a rigid
 speculative row of target -gap / dt lets the gap close within the step and no further (fast bodies
 cannot pass through each other); a bounce (faster than the restitution threshold, restitution
-max(e_a, e_b) > 0, the gap closing within the step) is a rigid row of target -e times the approach
-speed, a fast approach that does not bounce stops exactly (target 0), and while the bodies overlap
-the row is Catto's soft spring pushing them apart.  Friction rows are bounded by sqrt(mu_a mu_b)
+max(e_a, e_b) > 0, the gap closing within the step) is a rigid row of target e times the speed at
+its time of impact within the step (round pairs: along the line of centres then), a fast approach
+that does not bounce stops exactly (target 0), and while the bodies overlap the row is Catto's
+soft spring pushing them apart.  Friction rows are bounded by sqrt(mu_a mu_b)
 times the normal impulse (Box2D's mixing).
 A fixed body's side of a row is the world (body -1).
 """
@@ -158,8 +159,8 @@ def impact_geometry(model, distance, normal, lever_a, lever_b, approach, approac
         return chosen if n_round == n_candidates else pt.concatenate([chosen, now[:, n_round:]], axis=1)
 
     return (choose(impact_normal, normal), choose(impact_lever_a, lever_a), choose(impact_lever_b, lever_b),
-            choose(impact_approach, approach, vector=False), choose(impact_approach_start, approach_start, vector=False),
-            choose(tau / dt, fraction, vector=False))
+            choose(impact_approach, approach, vector=False),
+            choose(impact_approach_start, approach_start, vector=False), choose(tau / dt, fraction, vector=False))
 
 
 def pair_contact_rows(model, kin, free_velocity, params) -> Rows:
@@ -183,7 +184,7 @@ def pair_contact_rows(model, kin, free_velocity, params) -> Rows:
     # Normal speeds (< 0: closing) over the step (v*, with which semi-implicit Euler moves the bodies)
     # and at its start.
     velocities = sides(free_velocity)
-    start_velocities = sides(pt.concatenate([kin.velocity0, kin.angular_velocity0], axis=-1))
+    start_velocities = sides(kin.motion0())
     approach = normal_speed(normal, lever_a, lever_b, *velocities)
     approach_start = normal_speed(normal, lever_a, lever_b, *start_velocities)
     material = pt.stack([params.body_restitution, params.body_friction], axis=-1)  # (P, N, 2)

@@ -41,7 +41,7 @@ class Rows:
     # (R, 2) bool, static: whether a row's lower / upper bound may be finite (False: always -/+ OPEN_BOUND).
     finite_bounds: np.ndarray | None = None
     # (B, R) part of the step before a bouncing contact's impact (contact_normal.impact_fraction), 0 for
-    # every other row; None when no row can bounce.
+    # every other row; None when the rows have no contacts.
     impact_fraction: Any = None
 
     def bounds_may_be_finite(self) -> np.ndarray:
