@@ -20,6 +20,7 @@ _SOURCES = {
     ".physics.simulate": ("simulate",),
     ".inputs": ("symbolic_state", "symbolic_params"),
     ".compiler": ("compile", "grad", "CompiledFunction"),
+    ".saved": ("load_function", "SavedFunction"),
     ".inspect.graph": ("graph_stats",),
     ".inspect.draw": ("draw",),
     ".io.mjcf": ("load_mjcf", "MJCFError", "MJCFWarning"),

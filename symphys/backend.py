@@ -407,6 +407,15 @@ def lower_jax(function, values):
     return function.vm.jit_fn.lower(*values)
 
 
+def jax_function(function):
+    """The jitted JAX function of a JAX-linked compiled function: every input of the function in
+    order, numpy or JAX arrays, to a list of its outputs.  ValueError if the function has inputs the
+    caller does not pass (shared variables)."""
+    if len(function.maker.fgraph.inputs) != len(function.maker.inputs):
+        raise ValueError("the compiled function has shared-variable inputs, which cannot be exported")
+    return function.vm.jit_fn
+
+
 def composite_size(scalar_op) -> int | None:
     """Scalar operations fused into a ``Composite`` scalar op; None for any other scalar op."""
     if type(scalar_op).__name__ != "Composite":
@@ -414,5 +423,5 @@ def composite_size(scalar_op) -> int | None:
     return len(scalar_op.fgraph.apply_nodes)
 
 
-__all__ += ["compiled_outputs", "lower_jax", "composite_size", "cholesky_solve", "linear_solve",
+__all__ += ["compiled_outputs", "lower_jax", "jax_function", "composite_size", "cholesky_solve", "linear_solve",
             "batched_linear_algebra_missing"]

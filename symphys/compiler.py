@@ -14,7 +14,7 @@ import numpy as np
 from . import backend as B
 from . import cache, checks
 from .inputs import default_value, dims_of
-from .tree import flatten
+from .tree import flatten, structure
 
 
 def grad(cost, wrt):
@@ -45,6 +45,7 @@ class CompiledFunction:
 
     def __init__(self, inputs, outputs, backend=None):
         in_leaves, out_leaves, self._rebuild = _check_graph(inputs, outputs)
+        self.output_structure = structure(outputs)
         if backend is not None:
             B.resolve_backend(backend)
         # None: the graph library's default; refuses what the library cannot compile.
@@ -87,15 +88,31 @@ class CompiledFunction:
         self._dtypes = [v.dtype for v in in_leaves]
 
     def __call__(self, *args):
-        flat, _ = flatten(list(args))
-        if len(flat) != len(self.inputs):
-            raise ValueError(f"inputs: expected {len(self.inputs)} arrays, got {len(flat)}")
-        values = [_argument(var, value, i, d) for i, (var, value, d) in enumerate(zip(self.inputs, flat, self._dtypes))]
+        values = checked_arguments(self, args)
         with B.float_context(self.float_type):
             out = self.fn(*values, *self.defaults)
         if not isinstance(out, (list, tuple)):
             out = [out]
         return self._rebuild([np.asarray(o) for o in out])
+
+    def save(self, path, *arguments) -> None:
+        """Save this function to ``path`` (an .npz file; backend "jax" only), for ``symphys.load_function``
+        to call in another process without building its graph (see ``symphys.saved``).
+
+        arguments: example call arguments, needed only where an input's shape is not static.
+        """
+        from .saved import save
+
+        save(self, path, arguments if arguments else None)
+
+
+def checked_arguments(function: CompiledFunction, args) -> list:
+    """A call's arguments as arrays of the inputs' dtypes, their number and shapes checked."""
+    flat, _ = flatten(list(args))
+    if len(flat) != len(function.inputs):
+        raise ValueError(f"inputs: expected {len(function.inputs)} arrays, got {len(flat)}")
+    return [_argument(var, value, i, d) for i, (var, value, d) in enumerate(zip(function.inputs, flat,
+                                                                                  function._dtypes))]
 
 
 def _check_graph(inputs, outputs):

@@ -31,3 +31,47 @@ def flatten(obj):
             return cls(out)
         return leaves, rebuild
     return [obj], lambda values: values[0]
+
+
+def structure(obj):
+    """A JSON-able description of the nesting of ``obj`` (as ``flatten`` walks it), for
+    ``from_structure``: "leaf", {"list" or "tuple": [...]}, or {"class": "module:name", "fields": {...}}
+    for a dataclass."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        cls = type(obj)
+        return {"class": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {f.name: structure(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, (list, tuple)):
+        return {type(obj).__name__ if type(obj) in (list, tuple) else "tuple": [structure(o) for o in obj]}
+    return "leaf"
+
+
+def from_structure(description, values, resolve_class):
+    """The nesting ``description`` (from ``structure``) filled with ``values`` in ``flatten``'s order.
+
+    resolve_class: "module:name" -> the dataclass (the caller decides which classes it trusts)."""
+    values = list(values)
+
+    def build(node):
+        if node == "leaf":
+            return values.pop(0)
+        if "class" in node:
+            cls = resolve_class(node["class"])
+            return cls(**{name: build(field) for name, field in node["fields"].items()})
+        kind, items = next(iter(node.items()))
+        built = [build(item) for item in items]
+        return tuple(built) if kind == "tuple" else built
+
+    result = build(description)
+    if values:
+        raise ValueError(f"{len(values)} values left over after filling the structure")
+    return result
+
+
+def count_leaves(description) -> int:
+    """Number of leaves in a ``structure`` description."""
+    if description == "leaf":
+        return 1
+    if "class" in description:
+        return sum(count_leaves(field) for field in description["fields"].values())
+    return sum(count_leaves(item) for item in next(iter(description.values())))
