@@ -229,8 +229,11 @@ import symphys as sp
 from symphys.inspect import graph
 
 STEPS = 100  # 1 s at dt = 0.01
-RUN_NUMBA = False  # Numba's cold compile takes minutes: set True to time it too
-BACKENDS = ["jax", "c"] + (["numba"] if RUN_NUMBA else [])
+# C's and Numba's cold compiles of these two functions take minutes (C: 3.5 min on 2 cores): set True
+# to time them too.  tests/test_batch_backends.py checks that both agree with JAX.
+RUN_C = False
+RUN_NUMBA = False
+BACKENDS = ["jax"] + (["c"] if RUN_C else []) + (["numba"] if RUN_NUMBA else [])
 model = graph.sphere_and_box_model()
 BALL, BOX = 0, 1
 """),
@@ -384,7 +387,8 @@ The same rollout (the ball's final x as the loss) compiled for each backend: com
 (rewrites + code generation; "from cache": the function was found in the on-disk cache of
 compiled functions, `SYMPHYS_CACHE_DIR`, from an earlier run), then the median of several
 calls. JAX is traced and compiled by XLA at the first call, which is reported separately.
-Numba is left out unless `RUN_NUMBA` is set: its cold compile takes minutes.
+C and Numba are left out unless `RUN_C` or `RUN_NUMBA` is set: their cold compiles take minutes
+(C about 3.5 min on 2 cores, Numba more). `tests/test_batch_backends.py` checks that they agree with JAX.
 """),
     code("""
 final_x = final.position[BALL, 0]
