@@ -25,7 +25,8 @@ mu * lambda_normal, the normal impulse taken at the current iterate (as the
 sweeping solvers couple them); on the disc's rim their penalty is the
 norm's Huber function.  Each iteration assembles H over the rows in their
 quadratic zone (from each row's 6 x 6 body blocks), solves H dv = -gradient
-with a dense Cholesky factorization and takes an exact line search along it
+with a dense Cholesky factorization per connected component of the bodies (H is block diagonal
+over them) and takes an exact line search along it
 (a search over the sorted kinks of the piecewise-quadratic cost, then 1-D
 Newton steps between the two around the minimum).  A fixed number of iterations
 runs in a ``scan``, warm-started from the previous step's impulses.  No
@@ -227,6 +228,30 @@ class Components:
         self.contact = self.row[pairs.normal]  # (P,)
         self.dof_one_hot = pt.constant(gather_module.one_hot(np.repeat(labels, 6), self.n, dtype))  # (6N, C)
         self.dtype = dtype
+        # Each component's coordinates, the components grouped by size: one batched factorization per
+        # size instead of one of the whole (6 N x 6 N) matrix.
+        sizes = np.bincount(labels, minlength=self.n)
+        self.groups = []  # (components of the size, 6 x size) coordinate indices
+        for size in np.unique(sizes):
+            members = np.nonzero(sizes == size)[0]
+            self.groups.append(np.stack([(6 * np.nonzero(labels == c)[0][:, None] + np.arange(6)).reshape(-1)
+                                         for c in members]))
+        self.from_groups = np.argsort(np.concatenate([coords.reshape(-1) for coords in self.groups]))
+        self.n_coordinates = 6 * n_bodies
+
+    def solve(self, solver, matrix, rhs):
+        """x (B, 6 N) with ``matrix`` x = ``rhs`` for a matrix (B, 6 N, 6 N) that is block diagonal over the
+        components: ``solver`` (cholesky_solve or linear_solve) on each component's block, batched over
+        the components of one size.  A free box is a 6 x 6 solve, not part of one dense (6 N)^3 one."""
+        if self.n == 1:
+            return solver(matrix, rhs)
+        n_batch, width = matrix.shape[0], self.n_coordinates
+        flat = pt.reshape(matrix, (n_batch, width * width))
+        parts = []
+        for coords in self.groups:
+            block = flat[:, pt.constant(coords[:, :, None] * width + coords[:, None, :])]  # (B, m, 6k, 6k)
+            parts.append(pt.reshape(solver(block, rhs[:, pt.constant(coords)]), (n_batch, coords.size)))
+        return pt.concatenate(parts, axis=1)[:, pt.constant(self.from_groups)]
 
     def totals(self, x):
         """Per-component sums (B, C) of per-coordinate values x (B, 6 N)."""
@@ -236,9 +261,23 @@ class Components:
         """Per-coordinate values (B, 6 N) of per-component values x (B, C)."""
         return pt.matmul(x, self.dof_one_hot.T)
 
-    def mask(self, candidate, member):
-        """(K, M) constant: 1 where candidate k's component is member m's."""
-        return pt.constant((np.asarray(candidate)[:, None] == np.asarray(member)[None, :]).astype(self.dtype))
+    def of_rows(self, x):
+        """x[:, component of each row] (B, R, ...) for per-component x (B, C, ...)."""
+        return x if self.n == 1 else x[:, pt.constant(self.row)]
+
+    def sum_rows(self, x):
+        """Per-component sums (B, C, ...) of per-row x (B, R, ...)."""
+        return self._segment_sum(x, self.row)
+
+    def sum_contacts(self, x):
+        """Per-component sums (B, C, ...) of per-contact x (B, P, ...)."""
+        return self._segment_sum(x, self.contact)
+
+    def _segment_sum(self, x, labels):
+        if self.n == 1:
+            return pt.sum(x, axis=1, keepdims=True)
+        total = pt.zeros((x.shape[0], self.n, *x.shape[2:]), dtype=x.dtype)
+        return pt.inc_subtensor(total[:, pt.constant(labels)], x)
 
     def columns(self, x, candidate):
         """x[:, candidate] for per-component x (B, C)."""
@@ -320,31 +359,30 @@ class Problem:
         pairs = self.pairs
         return pairs.columns(self.friction, pairs.first) * pairs.columns(clipped, pairs.normal)
 
-    def slope_and_curvature(self, alphas, candidate, line):
-        """d cost / d alpha and its (majorizing) curvature, both (B, K), at v + alpha d along ``line``
-        for the step lengths ``alphas`` (B, K), each in its component's part of the cost (components
-        ``candidate`` (K,))."""
+    def slope_and_curvature(self, alphas, line):
+        """d cost / d alpha and its (majorizing) curvature, both (B, C, W), at v + alpha d along ``line``
+        for W step lengths per component, ``alphas`` (B, C, W), each in its component's part of the cost.
+        Each row is evaluated at its own component's step lengths only: O(W rows), whatever C."""
         pairs, components = self.pairs, self.components
-        raw = line["raw"][:, None, :] - alphas[..., None] * line["raw_rate"][:, None, :]  # (B, K, R)
-        rate = line["row_rate"][:, None, :]  # J d
-        lower, upper = self.lower[:, None, :], self.upper[:, None, :]
+        raw = line["raw"][..., None] - components.of_rows(alphas) * line["raw_rate"][..., None]  # (B, R, W)
+        rate = line["row_rate"][..., None]  # J d
+        lower, upper = self.lower[..., None], self.upper[..., None]
         quadratic = pt.cast(pt.and_(pt.gt(raw, lower), pt.lt(raw, upper)), raw.dtype)
         row_slope = project(raw, lower, upper) * rate
-        row_curvature = self.stiffness[:, None, :] * quadratic * rate * rate
-        curvature = components.columns(line["quadratic"], candidate)
-        slope = components.columns(line["linear"], candidate) + alphas * curvature
-        member = components.mask(candidate, components.row)[None]  # (1, K, R)
+        row_curvature = self.stiffness[..., None] * quadratic * rate * rate
+        curvature = line["quadratic"][..., None] * pt.ones_like(alphas)
+        slope = line["linear"][..., None] + alphas * curvature
         if len(pairs):
-            member = member * pt.constant((~pairs.is_friction).astype(raw.dtype))
-            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2),
-                        line["bound"][:, None, :])
-            rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
-            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[:, None, :]
-            in_contact = components.mask(candidate, components.contact)[None]  # (1, K, P)
-            slope = slope - pt.sum(in_contact * disc.scale * (disc.first * rate1 + disc.second * rate2), axis=2)
-            curvature = curvature + pt.sum(in_contact * tangent_stiffness * disc.scale
-                                           * (rate1 * rate1 + rate2 * rate2), axis=2)
-        return slope - pt.sum(member * row_slope, axis=2), curvature + pt.sum(member * row_curvature, axis=2)
+            # Friction rows are bounded by their disc, not by their own bounds.
+            bounded = pt.constant((~pairs.is_friction).astype(raw.dtype))[:, None]
+            row_slope, row_curvature = bounded * row_slope, bounded * row_curvature
+            disc = Disc(pt.take(raw, pairs.first, axis=1), pt.take(raw, pairs.second, axis=1), line["bound"][..., None])
+            rate1, rate2 = pt.take(rate, pairs.first, axis=1), pt.take(rate, pairs.second, axis=1)
+            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[..., None]
+            slope = slope - components.sum_contacts(disc.scale * (disc.first * rate1 + disc.second * rate2))
+            curvature = curvature + components.sum_contacts(tangent_stiffness * disc.scale
+                                                            * (rate1 * rate1 + rate2 * rate2))
+        return slope - components.sum_rows(row_slope), curvature + components.sum_rows(row_curvature)
 
     def line_search(self, v, direction, bound):
         """Step lengths (B, C), one per component, minimizing the cost along ``direction``.
@@ -364,10 +402,10 @@ class Problem:
                     quadratic=components.totals(direction * inertial),
                     linear=components.totals((v - self.free_velocity) * inertial))
         kinks, kink_component = self.kinks(line)  # (B, K), (K,)
-        own = np.arange(components.n)
 
         def at(alpha):  # slope and curvature (B, C) at one step length (B, C) per component
-            return self.slope_and_curvature(alpha, own, line)
+            slope, curvature = self.slope_and_curvature(alpha[..., None], line)
+            return slope[..., 0], curvature[..., 0]
 
         low, high = self.bracket(kinks, kink_component, line, batch_size(v))
         bounded = pt.lt(high, np.inf)
@@ -395,27 +433,32 @@ class Problem:
 
         The slope is non-decreasing along the line, so a search over each component's sorted kinks
         finds them: ``BRACKET_ROUNDS`` rounds, each evaluating the slope at W evenly spaced kinks of
-        the bracket left by the last, (W + 1)^rounds > K.  That is O(W rounds rows) work, not the
-        O(K rows) of evaluating every kink.
+        the bracket left by the last, (W + 1)^rounds > L (the most kinks of a component).  That is
+        O(W rounds rows) work, not the O(K rows) of evaluating every kink.
         """
         components = self.components
         dtype = kinks.dtype
-        n_kinks, n = len(kink_component), components.n
-        if not n_kinks:
+        n = components.n
+        if not len(kink_component):
             zero = pt.zeros((kinks.shape[0], n), dtype=dtype)
             return zero, zero + np.inf
-        member = components.mask(kink_component, np.arange(n))  # (K, C)
-        valid = pt.and_(pt.gt(kinks, 0.0), pt.lt(kinks, np.inf))[:, :, None]  # (B, K, 1)
-        own = pt.switch(pt.and_(valid, pt.gt(member[None], 0.0)), kinks[:, :, None], np.inf)  # (B, K, C)
-        ordered = pt.sort(own.dimshuffle(0, 2, 1), axis=-1)  # (B, C, K): each component's kinks, then inf
+        # Each component's candidate kinks side by side (C, L), padded with a column that is always inf.
+        counts = np.bincount(kink_component, minlength=n)
+        n_kinks = int(counts.max())
+        table = np.full((n, n_kinks), len(kink_component), dtype=np.int64)
+        for c in range(n):
+            members = np.nonzero(kink_component == c)[0]
+            table[c, :len(members)] = members
+        padded = pt.concatenate([kinks, pt.zeros_like(kinks[:, :1]) + np.inf], axis=1)[:, pt.constant(table)]
+        valid = pt.and_(pt.gt(padded, 0.0), pt.lt(padded, np.inf))
+        ordered = pt.sort(pt.switch(valid, padded, np.inf), axis=-1)  # (B, C, L): each component's kinks, then inf
         rounds = min(BRACKET_ROUNDS, int(np.ceil(np.log2(n_kinks + 1))))
         width = int(np.ceil((n_kinks + 1) ** (1.0 / rounds))) - 1  # probes per round
         while (width + 1) ** rounds <= n_kinks:  # the float root can round down
             width += 1
         lower = pt.zeros_like(ordered[:, :, 0], dtype="int64") - 1  # (B, C) negative slope there (-1: alpha 0)
-        upper = lower + 1 + n_kinks  # (B, C) non-negative slope there (K: alpha inf)
+        upper = lower + 1 + n_kinks  # (B, C) non-negative slope there (L: alpha inf)
         fractions = np.arange(1, width + 1, dtype=np.int64)
-        probe_component = np.repeat(np.arange(n), width)
 
         def kink(index):  # the sorted kinks at ``index`` (B, C, W), clipped into range
             found = pt.take_along_axis(ordered, pt.clip(index, 0, n_kinks - 1), axis=-1)
@@ -426,8 +469,7 @@ class Problem:
             probe = pt.and_(pt.gt(index, lower[..., None]), pt.lt(index, upper[..., None]))
             alpha = kink(index)
             finite = pt.lt(alpha, np.inf)
-            at = pt.reshape(pt.switch(finite, alpha, 0.0), (n_batch, n * width))
-            slope = pt.reshape(self.slope_and_curvature(at, probe_component, line)[0], (n_batch, n, width))
+            slope = self.slope_and_curvature(pt.switch(finite, alpha, 0.0), line)[0]
             below = pt.and_(probe, pt.and_(finite, pt.lt(slope, 0.0)))
             above = pt.and_(probe, pt.invert(below))
             lower = pt.maximum(lower, pt.max(pt.switch(below, index, -1), axis=-1))
@@ -500,7 +542,7 @@ class Problem:
     def newton_step(self, v):
         """The next iterate from v (B, 6 N): a Newton direction and an exact line search along it."""
         gradient, hessian, bound = self.gradient_and_hessian(v)
-        direction = -cholesky_solve(hessian, gradient)
+        direction = -self.components.solve(cholesky_solve, hessian, gradient)
         return v + self.components.spread(self.line_search(v, direction, bound)) * direction
 
     def implicit_gradient(self, solution):
@@ -511,7 +553,7 @@ class Problem:
         and no Cholesky factorization is differentiated.
         """
         gradient, _, _ = self.gradient_and_hessian(solution)
-        step = -linear_solve(stop_gradient(self.exact_jacobian(solution)), gradient)
+        step = -self.components.solve(linear_solve, stop_gradient(self.exact_jacobian(solution)), gradient)
         return solution + (step - stop_gradient(step))
 
     def exact_jacobian(self, v):
