@@ -262,22 +262,22 @@ class Components:
         return pt.matmul(x, self.dof_one_hot.T)
 
     def of_rows(self, x):
-        """x[:, component of each row] (B, R, ...) for per-component x (B, C, ...)."""
-        return x if self.n == 1 else x[:, pt.constant(self.row)]
+        """x[..., component of each row] (B, W, R) for per-component x (B, W, C)."""
+        return x if self.n == 1 else x[:, :, pt.constant(self.row)]
 
     def sum_rows(self, x):
-        """Per-component sums (B, C, ...) of per-row x (B, R, ...)."""
+        """Per-component sums (B, W, C) of per-row x (B, W, R)."""
         return self._segment_sum(x, self.row)
 
     def sum_contacts(self, x):
-        """Per-component sums (B, C, ...) of per-contact x (B, P, ...)."""
+        """Per-component sums (B, W, C) of per-contact x (B, W, P)."""
         return self._segment_sum(x, self.contact)
 
     def _segment_sum(self, x, labels):
         if self.n == 1:
-            return pt.sum(x, axis=1, keepdims=True)
-        total = pt.zeros((x.shape[0], self.n, *x.shape[2:]), dtype=x.dtype)
-        return pt.inc_subtensor(total[:, pt.constant(labels)], x)
+            return pt.sum(x, axis=-1, keepdims=True)
+        total = pt.zeros((x.shape[0], x.shape[1], self.n), dtype=x.dtype)
+        return pt.inc_subtensor(total[:, :, pt.constant(labels)], x)
 
     def columns(self, x, candidate):
         """x[:, candidate] for per-component x (B, C)."""
@@ -364,25 +364,28 @@ class Problem:
         for W step lengths per component, ``alphas`` (B, C, W), each in its component's part of the cost.
         Each row is evaluated at its own component's step lengths only: O(W rows), whatever C."""
         pairs, components = self.pairs, self.components
-        raw = line["raw"][..., None] - components.of_rows(alphas) * line["raw_rate"][..., None]  # (B, R, W)
-        rate = line["row_rate"][..., None]  # J d
-        lower, upper = self.lower[..., None], self.upper[..., None]
+        steps = alphas.dimshuffle(0, 2, 1)  # (B, W, C): rows last, so that the sums run along the last axis
+        raw = line["raw"][:, None, :] - components.of_rows(steps) * line["raw_rate"][:, None, :]  # (B, W, R)
+        rate = line["row_rate"][:, None, :]  # J d
+        lower, upper = self.lower[:, None, :], self.upper[:, None, :]
         quadratic = pt.cast(pt.and_(pt.gt(raw, lower), pt.lt(raw, upper)), raw.dtype)
         row_slope = project(raw, lower, upper) * rate
-        row_curvature = self.stiffness[..., None] * quadratic * rate * rate
-        curvature = line["quadratic"][..., None] * pt.ones_like(alphas)
-        slope = line["linear"][..., None] + alphas * curvature
+        row_curvature = self.stiffness[:, None, :] * quadratic * rate * rate
+        curvature = line["quadratic"][:, None, :]
+        slope = line["linear"][:, None, :] + steps * curvature  # (B, W, C)
         if len(pairs):
             # Friction rows are bounded by their disc, not by their own bounds.
-            bounded = pt.constant((~pairs.is_friction).astype(raw.dtype))[:, None]
+            bounded = pt.constant((~pairs.is_friction).astype(raw.dtype))
             row_slope, row_curvature = bounded * row_slope, bounded * row_curvature
-            disc = Disc(pt.take(raw, pairs.first, axis=1), pt.take(raw, pairs.second, axis=1), line["bound"][..., None])
-            rate1, rate2 = pt.take(rate, pairs.first, axis=1), pt.take(rate, pairs.second, axis=1)
-            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[..., None]
+            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2), line["bound"][:, None, :])
+            rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
+            tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[:, None, :]
             slope = slope - components.sum_contacts(disc.scale * (disc.first * rate1 + disc.second * rate2))
             curvature = curvature + components.sum_contacts(tangent_stiffness * disc.scale
                                                             * (rate1 * rate1 + rate2 * rate2))
-        return slope - components.sum_rows(row_slope), curvature + components.sum_rows(row_curvature)
+        slope = slope - components.sum_rows(row_slope)
+        curvature = curvature + components.sum_rows(row_curvature)
+        return slope.dimshuffle(0, 2, 1), curvature.dimshuffle(0, 2, 1)
 
     def line_search(self, v, direction, bound):
         """Step lengths (B, C), one per component, minimizing the cost along ``direction``.
@@ -445,11 +448,14 @@ class Problem:
         # Each component's candidate kinks side by side (C, L), padded with a column that is always inf.
         counts = np.bincount(kink_component, minlength=n)
         n_kinks = int(counts.max())
-        table = np.full((n, n_kinks), len(kink_component), dtype=np.int64)
-        for c in range(n):
-            members = np.nonzero(kink_component == c)[0]
-            table[c, :len(members)] = members
-        padded = pt.concatenate([kinks, pt.zeros_like(kinks[:, :1]) + np.inf], axis=1)[:, pt.constant(table)]
+        if n == 1:
+            padded = kinks[:, None, :]
+        else:
+            table = np.full((n, n_kinks), len(kink_component), dtype=np.int64)
+            for c in range(n):
+                members = np.nonzero(kink_component == c)[0]
+                table[c, :len(members)] = members
+            padded = pt.concatenate([kinks, pt.zeros_like(kinks[:, :1]) + np.inf], axis=1)[:, pt.constant(table)]
         valid = pt.and_(pt.gt(padded, 0.0), pt.lt(padded, np.inf))
         ordered = pt.sort(pt.switch(valid, padded, np.inf), axis=-1)  # (B, C, L): each component's kinks, then inf
         rounds = min(BRACKET_ROUNDS, int(np.ceil(np.log2(n_kinks + 1))))
