@@ -377,7 +377,8 @@ class Problem:
             # Friction rows are bounded by their disc, not by their own bounds.
             bounded = pt.constant((~pairs.is_friction).astype(raw.dtype))
             row_slope, row_curvature = bounded * row_slope, bounded * row_curvature
-            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2), line["bound"][:, None, :])
+            disc = Disc(pt.take(raw, pairs.first, axis=2), pt.take(raw, pairs.second, axis=2),
+                        line["bound"][:, None, :])
             rate1, rate2 = pt.take(rate, pairs.first, axis=2), pt.take(rate, pairs.second, axis=2)
             tangent_stiffness = pairs.columns(self.stiffness, pairs.first)[:, None, :]
             slope = slope - components.sum_contacts(disc.scale * (disc.first * rate1 + disc.second * rate2))
