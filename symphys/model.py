@@ -36,7 +36,7 @@ JOINT_ROWS = {JointType.BALL: 3, JointType.HINGE: 5, JointType.FIXED: 6}
 
 METHODS = ("auto", "jacobi", "gauss_seidel", "newton")
 NEWTON_GRADIENTS = ("exact", "fixed_memory")
-NEWTON_MAX_BODIES = 200  # a dense (6 N)^2 Cholesky per Newton iteration and world
+NEWTON_MAX_BODIES = 200  # H is assembled dense, (6 N)^2 per Newton iteration and world (factorized per component)
 
 
 def check_newton_supported(n_bodies: int) -> None:
@@ -70,7 +70,8 @@ class SolverOptions:
         at 0.1 m/s; Gauss-Seidel and Newton hold it still).  ``"newton"``: Newton's method
         on the same problem written as a convex minimization over the bodies'
         velocities (MuJoCo's formulation): every row and body at once, a dense
-        Cholesky of H = M + J^T D J per iteration, joint/limit/motor rows nearly
+        Cholesky of H = M + J^T D J per iteration and connected component of the
+        bodies, joint/limit/motor rows nearly
         rigid (``rigid_impedance``) with drift corrected over
         ``joint_time_constant``, isotropic friction; see physics/solver_newton.py.
     iterations: fixed number of solver sweeps per time step (a fixed count
