@@ -47,7 +47,9 @@ def save(compiled, path, arguments=None) -> None:
 
     B.configure_jax()
     specs = [jax.ShapeDtypeStruct(shape, var.dtype) for shape, var in zip(shapes, compiled.inputs)]
-    specs += [jax.ShapeDtypeStruct(np.shape(value), np.asarray(value).dtype) for value in compiled.defaults]
+    # Hidden inputs are saved and fed in their graph variables' dtypes, as PyTensor's call converts them.
+    defaults = [np.asarray(value, dtype=var.dtype) for var, value in zip(compiled.hidden_inputs, compiled.defaults)]
+    specs += [jax.ShapeDtypeStruct(value.shape, value.dtype) for value in defaults]
     with B.float_context(compiled.float_type):
         exported = export.export(jax.jit(B.jax_function(compiled.fn)))(*specs)
     serialized = np.frombuffer(bytes(exported.serialize()), dtype=np.uint8)
@@ -55,11 +57,11 @@ def save(compiled, path, arguments=None) -> None:
                 inputs=[dict(name=var.name or "", shape=list(shape), dtype=var.dtype)
                         for var, shape in zip(compiled.inputs, shapes)],
                 n_defaults=len(compiled.defaults), outputs=compiled.output_structure)
-    defaults = {f"default_{i}": np.asarray(value) for i, value in enumerate(compiled.defaults)}
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     temporary = path + ".tmp.npz"
-    np.savez(temporary, meta=np.array(json.dumps(meta)), exported=serialized, **defaults)
+    np.savez(temporary, meta=np.array(json.dumps(meta)), exported=serialized,
+             **{f"default_{i}": value for i, value in enumerate(defaults)})
     os.replace(temporary, path)
     # The loader's computation, compiled once here: XLA's persistent cache then holds its code.
     SavedFunction(path).warm()

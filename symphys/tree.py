@@ -42,7 +42,7 @@ def structure(obj):
         return {"class": f"{cls.__module__}:{cls.__qualname__}",
                 "fields": {f.name: structure(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
     if isinstance(obj, (list, tuple)):
-        return {type(obj).__name__ if type(obj) in (list, tuple) else "tuple": [structure(o) for o in obj]}
+        return {"list" if isinstance(obj, list) else "tuple": [structure(o) for o in obj]}
     return "leaf"
 
 
