@@ -57,7 +57,7 @@ demo: venv
 	$(BIN)/symphys ball --out out/ball
 
 test: venv
-	$(PYTEST) -m "not slow" -n 2 --dist loadgroup --durations=15
+	$(PYTEST) -m "not slow" -n 2 --durations=15
 
 # The tests marked `aesara` (physics, gradients against finite differences, the ball experiment
 # against its PyTensor reference) under Aesara's C backend; tests of backends Aesara lacks skip

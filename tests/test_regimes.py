@@ -20,11 +20,6 @@ from conftest import NEWTON, G
 import symphys as sp
 from symphys.rotations import quat_to_matrix
 
-# One pytest-xdist worker builds this module's worlds (`make test` runs --dist loadgroup).  Split over
-# the two workers, each built the Newton flat-ground world at the same time: 200 s each in a fresh-clone
-# `.ci/run` on 2 cores, against 70 s for one alone.
-pytestmark = pytest.mark.xdist_group("regimes")
-
 DT = 0.01  # s
 RADIUS = 0.1  # m, the dropped spheres
 BOX_HALF = (0.1, 0.15, 0.05)  # m, the dropped and sliding boxes
