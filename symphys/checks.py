@@ -134,5 +134,27 @@ def array_shape(array_shape_, dims, name: str) -> None:
     raise ValueError(f"{name} must have shape {expected}, got {received}")
 
 
+def call_arguments(args, names, dims, dtypes) -> list:
+    """A compiled function's call arguments (lists/States of arrays, flattened) as arrays of the inputs'
+    ``dtypes``: their number, kind (numbers; no strings, None or graph variables) and shapes checked.
+    names: each input's name or None; dims: each input's [(label or None, size or None = any), ...]."""
+    from .tree import flatten
+
+    flat, _ = flatten(list(args))
+    if len(flat) != len(dtypes):
+        raise ValueError(f"inputs: expected {len(dtypes)} arrays, got {len(flat)}")
+    arrays = []
+    for index, (value, name, input_dims, dtype) in enumerate(zip(flat, names, dims, dtypes)):
+        label = f"inputs[{index}] ({name})" if name else f"inputs[{index}]"
+        if isinstance(value, (str, bytes)) or value is None or is_graph_variable(value):
+            raise ArgumentTypeError(f"{label} must be an array of numbers, got {describe(value)}")
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise ArgumentTypeError(f"{label} must be an array of numbers, got dtype {array.dtype}")
+        array_shape(array.shape, input_dims, label)
+        arrays.append(np.asarray(array, dtype=dtype))
+    return arrays
+
+
 __all__ = ["ArgumentTypeError", "is_graph_variable", "describe", "real", "number", "positive", "nonnegative",
-           "positive_int", "boolean", "vector", "numeric_array", "shape_text", "array_shape"]
+           "positive_int", "boolean", "vector", "numeric_array", "shape_text", "array_shape", "call_arguments"]

@@ -86,6 +86,7 @@ class CompiledFunction:
                 cache.store(self.cache_path, self.fn)
         self.compile_seconds = time.perf_counter() - start
         self._dtypes = [v.dtype for v in in_leaves]
+        self._dims = [dims_of(v) for v in in_leaves]
 
     def __call__(self, *args):
         values = checked_arguments(self, args)
@@ -108,11 +109,7 @@ class CompiledFunction:
 
 def checked_arguments(function: CompiledFunction, args) -> list:
     """A call's arguments as arrays of the inputs' dtypes, their number and shapes checked."""
-    flat, _ = flatten(list(args))
-    if len(flat) != len(function.inputs):
-        raise ValueError(f"inputs: expected {len(function.inputs)} arrays, got {len(flat)}")
-    return [_argument(var, value, i, d) for i, (var, value, d) in enumerate(zip(function.inputs, flat,
-                                                                                  function._dtypes))]
+    return checks.call_arguments(args, [var.name for var in function.inputs], function._dims, function._dtypes)
 
 
 def _check_graph(inputs, outputs):
@@ -143,18 +140,6 @@ def _check_graph(inputs, outputs):
             raise checks.ArgumentTypeError(f"outputs[{i}] must be a graph variable, got {checks.describe(leaf)}: "
                                            f"{error}") from None
     return in_leaves, converted, rebuild
-
-
-def _argument(var, value, index: int, dtype: str) -> np.ndarray:
-    """A call's argument as an array of the input's dtype, its shape checked against the input's."""
-    name = f"inputs[{index}] ({var.name})" if var.name else f"inputs[{index}]"
-    if isinstance(value, (str, bytes)) or value is None or B.is_variable(value):
-        raise checks.ArgumentTypeError(f"{name} must be an array of numbers, got {checks.describe(value)}")
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise checks.ArgumentTypeError(f"{name} must be an array of numbers, got dtype {array.dtype}")
-    checks.array_shape(array.shape, dims_of(var), name)
-    return np.asarray(array, dtype=dtype)
 
 
 def compile(inputs, outputs, backend: str | None = None) -> CompiledFunction:  # noqa: A001

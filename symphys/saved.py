@@ -23,7 +23,7 @@ import os
 import numpy as np
 
 from . import checks
-from .tree import count_leaves, flatten, from_structure
+from .tree import count_leaves, from_structure
 
 FORMAT = "symphys-saved-function-1"
 
@@ -100,8 +100,9 @@ class SavedFunction:
         self.input_names = [entry["name"] for entry in meta["inputs"]]
         self.input_shapes = [tuple(entry["shape"]) for entry in meta["inputs"]]
         self.input_dtypes = [entry["dtype"] for entry in meta["inputs"]]
+        self._input_dims = [[(None, size) for size in shape] for shape in self.input_shapes]
         self.output_structure = meta["outputs"]
-        _check_classes(self.output_structure)
+        self._classes = _output_classes(self.output_structure)  # resolved once here, not at every call
         self.defaults = defaults
         self._exported = export.deserialize(bytearray(serialized))
         if len(self._exported.out_avals) != count_leaves(self.output_structure):
@@ -110,14 +111,11 @@ class SavedFunction:
         self._call = jax.jit(self._exported.call)
 
     def __call__(self, *args):
-        flat, _ = flatten(list(args))
-        if len(flat) != len(self.input_shapes):
-            raise ValueError(f"inputs: expected {len(self.input_shapes)} arrays, got {len(flat)}")
-        values = [self._argument(i, value) for i, value in enumerate(flat)]
+        values = checks.call_arguments(args, self.input_names, self._input_dims, self.input_dtypes)
         out = self._call(*values, *self.defaults)
         if not isinstance(out, (list, tuple)):
             out = [out]
-        return from_structure(self.output_structure, [np.asarray(o) for o in out], _symphys_class)
+        return from_structure(self.output_structure, [np.asarray(o) for o in out], self._classes.__getitem__)
 
     def warm(self) -> None:
         """Compile (or fetch from the persistent cache) without running."""
@@ -126,16 +124,6 @@ class SavedFunction:
         specs = [jax.ShapeDtypeStruct(s, d) for s, d in zip(self.input_shapes, self.input_dtypes)]
         specs += [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in self.defaults]
         self._call.lower(*specs).compile()
-
-    def _argument(self, index: int, value) -> np.ndarray:
-        name = f"inputs[{index}] ({self.input_names[index]})" if self.input_names[index] else f"inputs[{index}]"
-        if isinstance(value, (str, bytes)) or value is None:
-            raise checks.ArgumentTypeError(f"{name} must be an array of numbers, got {checks.describe(value)}")
-        array = np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise checks.ArgumentTypeError(f"{name} must be an array of numbers, got dtype {array.dtype}")
-        checks.array_shape(array.shape, [(None, size) for size in self.input_shapes[index]], name)
-        return np.asarray(array, dtype=self.input_dtypes[index])
 
 
 def _input_shapes(compiled, arguments) -> list:
@@ -176,16 +164,19 @@ def _versions() -> dict:
     return versions
 
 
-def _check_classes(description) -> None:
-    """ValueError if an output structure names a class that is not symphys's."""
+def _output_classes(description, found=None) -> dict:
+    """{"module:qualname": class} of the dataclasses an output structure names; ValueError if one is not
+    symphys's."""
+    found = {} if found is None else found
     if isinstance(description, dict):
         if "class" in description:
-            _symphys_class(description["class"])
+            found[description["class"]] = _symphys_class(description["class"])
             children = description["fields"].values()
         else:
             children = next(iter(description.values()))
         for child in children:
-            _check_classes(child)
+            _output_classes(child, found)
+    return found
 
 
 def _symphys_class(name: str):
