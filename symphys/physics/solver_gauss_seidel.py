@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import pt, scan, scan_name
-from . import gather as gather_module
 from .sweeps import row_fields, row_update
 
 
@@ -55,7 +54,6 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
         members = np.nonzero(colors == c)[0]
         slot[members] = c * n_slots + np.arange(len(members))
     padded = n_colors * n_slots
-    to_slots = gather_module.one_hot(slot, padded, dtype)  # (R, C*P)
     row_of_slot = np.full(padded, -1)
     row_of_slot[slot] = np.arange(n_rows)
 
@@ -72,14 +70,16 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     side_body = np.stack([np.where(row_of_slot >= 0, body[np.maximum(row_of_slot, 0)], -1) for body in body_sides],
                          axis=-1)
     side_body = np.where(side_body < 0, n, side_body).reshape(n_colors, n_slots, n_sides)
-    side_body = np.tile(side_body, (opts.iterations, 1, 1))
-    normal_index = np.tile(normal_slot.reshape(n_colors, n_slots), (opts.iterations, 1))
-    color_index = np.tile(np.arange(n_colors), opts.iterations)
+    normal_index = normal_slot.reshape(n_colors, n_slots)
+    color_index = np.arange(n_colors)
 
-    # (B, R, K) -> (iterations * C, B, P, K), one slice per inner step.
-    data = pt.tensordot(row_data, pt.constant(to_slots), axes=[[1], [0]]).dimshuffle(0, 2, 1)
-    data = data.reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 0, 2, 3)
-    data = pt.tile(data, (opts.iterations, 1, 1, 1))
+    # (B, R, K) -> (C, B, P, K) by a gather of whole rows: a padding slot reads an appended row of
+    # zeros (zero Jacobian and bounds, so its impulse stays 0).  A contraction with a one-hot
+    # (R, C * P) matrix took 100 us of the timing quadruped's 450 us step at batch 1
+    # (benchmarks/RESULTS.md, "Gauss-Seidel: a gather and nested scans").
+    slot_row = pt.constant(np.where(row_of_slot >= 0, row_of_slot, n_rows))
+    padded_rows = pt.concatenate([row_data, pt.zeros_like(row_data[:, :1])], axis=1)
+    data = padded_rows[:, slot_row].reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 0, 2, 3)
     world = pt.zeros((n_batch, 1, 6), dtype=dtype)
 
     def color_step(data, bodies, normal_slots, color, packed_state):
@@ -96,9 +96,20 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
         impulse = pt.inc_subtensor(impulse[:, color], change)
         return pt.concatenate([impulse.reshape((n_batch, padded)), vel[:, :n].reshape((n_batch, 6 * n))], axis=1)
 
-    start = pt.concatenate([pt.dot(impulse0, pt.constant(to_slots)), velocity.reshape((n_batch, 6 * n))], axis=1)
-    (history,) = scan(color_step, sequences=[data, pt.constant(side_body), pt.constant(normal_index),
-                                             pt.constant(color_index)],
-                      outputs_info=[start], name=scan_name("solver_colors", model.dtype))
-    final = history[-1]
-    return pt.concatenate([pt.dot(final[:, :padded], pt.constant(to_slots.T)), final[:, padded:]], axis=1)
+    slot_impulse = pt.concatenate([impulse0, pt.zeros_like(impulse0[:, :1])], axis=1)[:, slot_row]
+    start = pt.concatenate([slot_impulse, velocity.reshape((n_batch, 6 * n))], axis=1)
+
+    def sweep(packed_state, all_data):
+        (history,) = scan(color_step, sequences=[all_data, pt.constant(side_body), pt.constant(normal_index),
+                                                 pt.constant(color_index)],
+                          outputs_info=[packed_state], name=scan_name("solver_colors", model.dtype))
+        return history[-1]
+
+    # Sweeps outside, colors inside: the row data is a sequence of the color scan, read once per
+    # sweep, and one non-sequence of the sweep scan.  One scan over sweeps x colors needs it tiled
+    # per sweep (25 us a step at batch 1); as a non-sequence indexed by color, its gradient is a
+    # full-size sum at each of the 560 color steps (gradient 1.5x slower).
+    (sweeps,) = scan(sweep, outputs_info=[start], non_sequences=[data], n_steps=opts.iterations,
+                     name=scan_name("solver_sweeps", model.dtype))
+    final = sweeps[-1]
+    return pt.concatenate([final[:, pt.constant(slot)], final[:, padded:]], axis=1)
