@@ -76,7 +76,7 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     # (B, R, K) -> (C, B, P, K) by a gather of whole rows: a padding slot reads an appended row of
     # zeros (zero Jacobian and bounds, so its impulse stays 0).  A contraction with a one-hot
     # (R, C * P) matrix took 100 us of the timing quadruped's 450 us step at batch 1
-    # (benchmarks/RESULTS.md, "Gauss-Seidel: a gather and nested scans").
+    # (benchmarks/RESULTS.md, "Gauss-Seidel: a gather, nested scans and two carries").
     slot_row = pt.constant(np.where(row_of_slot >= 0, row_of_slot, n_rows))
     padded_rows = pt.concatenate([row_data, pt.zeros_like(row_data[:, :1])], axis=1)
     data = padded_rows[:, slot_row].reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 0, 2, 3)
