@@ -79,19 +79,19 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     # (benchmarks/RESULTS.md, "Gauss-Seidel: a gather, nested scans and two carries").
     slot_row = pt.constant(np.where(row_of_slot >= 0, row_of_slot, n_rows))
     padded_rows = pt.concatenate([row_data, pt.zeros_like(row_data[:, :1])], axis=1)
-    data = padded_rows[:, slot_row].reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 0, 2, 3)
+    data = padded_rows[:, slot_row].reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 2, 0, 3)
 
     def color_step(data, bodies, normal_slots, color, impulse, vel):
         fields, sides = row_fields(data, [None] * n_sides)
-        current = impulse[:, color]  # (B, P)
-        normal_impulse = impulse.reshape((n_batch, padded))[:, normal_slots]  # (B, P): latest values
-        row_velocity = sum(pt.sum(jac * vel[:, bodies[:, i]], axis=-1) for i, (_, jac, _) in enumerate(sides))
+        current = impulse[color]  # (P, B)
+        normal_impulse = impulse.reshape((padded, n_batch))[normal_slots]  # (P, B): latest values
+        row_velocity = sum(pt.sum(jac * vel[bodies[:, i]], axis=-1) for i, (_, jac, _) in enumerate(sides))
         new = row_update(current, row_velocity, fields, fields["friction"] * normal_impulse, opts.relaxation)
         change = new - current
         for i, (_, _, minv_jt) in enumerate(sides):
             # The world's row (index n) takes only zeros: M^-1 J^T is 0 on its side and in padding slots.
-            vel = pt.inc_subtensor(vel[:, bodies[:, i]], minv_jt * change[..., None])
-        return pt.inc_subtensor(impulse[:, color], change), vel
+            vel = pt.inc_subtensor(vel[bodies[:, i]], minv_jt * change[..., None])
+        return pt.inc_subtensor(impulse[color], change), vel
 
     def sweep(impulse, vel, all_data):
         impulses, velocities = scan(color_step, sequences=[all_data, pt.constant(side_body), pt.constant(normal_index),
@@ -99,18 +99,20 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
                                     outputs_info=[impulse, vel], name=scan_name("solver_colors", model.dtype))
         return impulses[-1], velocities[-1]
 
-    # Impulses (B, C, P) and velocities (B, N + 1, 6), the world's last, as two carries: packed into
+    # Impulses (C, P, B) and velocities (N + 1, B, 6), the world's last, as two carries: packed into
     # one (B, C * P + 6 N) array, each color step cost 3x as much (slices and a concatenation around
-    # the scatters; 0.30 against 0.09 us in a JAX model of the step).
+    # the scatters; 0.30 against 0.09 us in a JAX model of the step).  Slots and bodies lead, the
+    # batch follows: each scatter-add then adds contiguous (B, 6) blocks.
     # Sweeps outside, colors inside: the row data is a sequence of the color scan, read once per
     # sweep, and one non-sequence of the sweep scan.  One scan over sweeps x colors needs it tiled
     # per sweep (25 us a step at batch 1); as a non-sequence indexed by color, its gradient is a
     # full-size sum at each of the 560 color steps (gradient 1.5x slower).
     slot_impulse = pt.concatenate([impulse0, pt.zeros_like(impulse0[:, :1])], axis=1)[:, slot_row]
-    start = (slot_impulse.reshape((n_batch, n_colors, n_slots)),
-             pt.concatenate([velocity, pt.zeros((n_batch, 1, 6), dtype=dtype)], axis=1))
+    start = (slot_impulse.T.reshape((n_colors, n_slots, n_batch)),
+             pt.concatenate([velocity.dimshuffle(1, 0, 2), pt.zeros((1, n_batch, 6), dtype=dtype)], axis=0))
     impulses, velocities = scan(sweep, outputs_info=list(start), non_sequences=[data], n_steps=opts.iterations,
                                 name=scan_name("solver_sweeps", model.dtype))
-    final_impulse = impulses[-1].reshape((n_batch, padded))[:, pt.constant(slot)]
-    return pt.concatenate([final_impulse, velocities[-1][:, :n].reshape((n_batch, 6 * n))], axis=1)
+    final_impulse = impulses[-1].reshape((padded, n_batch))[pt.constant(slot)].T
+    final_velocity = velocities[-1][:n].dimshuffle(1, 0, 2).reshape((n_batch, 6 * n))
+    return pt.concatenate([final_impulse, final_velocity], axis=1)
 
