@@ -61,7 +61,7 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     # side (-1, the world and padding, mapped to an extra body n whose
     # velocity stays 0), where each slot's normal row sits in the flat
     # (C * P) impulse block, and the color's own index.  A color step reads
-    # and writes only its own (B, P) impulses and its rows' bodies by
+    # and writes only its own (P, B) impulses and its rows' bodies by
     # indexing: products with one-hot (P, C * P) and (P, N) matrices cost
     # B * P * (R + N) per step and made batch 128 ~75x slower than batch 1.
     # Within a color no body appears twice, so the results are the same to the bit.
@@ -73,7 +73,7 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     normal_index = normal_slot.reshape(n_colors, n_slots)
     color_index = np.arange(n_colors)
 
-    # (B, R, K) -> (C, B, P, K) by a gather of whole rows: a padding slot reads an appended row of
+    # (B, R, K) -> (C, P, B, K) by a gather of whole rows: a padding slot reads an appended row of
     # zeros (zero Jacobian and bounds, so its impulse stays 0).  A contraction with a one-hot
     # (R, C * P) matrix took 100 us of the timing quadruped's 450 us step at batch 1
     # (benchmarks/RESULTS.md, "Gauss-Seidel: a gather, nested scans and two carries").
