@@ -158,8 +158,7 @@ def test_gauss_seidel_sweeps_equal_serial_projected_gauss_seidel(seed):
     own = np.sum(data[:, 6:12] * data[:, 12:18], axis=1) + np.sum(data[:, 18:24] * data[:, 24:30], axis=1)
     data[:, 2] = 1.0 / (own + data[:, 1])  # 1 / (k + c)
     open_bound = 1e30
-    data[:, 3] = np.where(np.isin(kind, ["normal", "limit"]), 0.0, -open_bound)
-    data[:, 3] = np.where(kind == "friction", 0.0, data[:, 3])
+    data[:, 3] = np.where(kind == "open", -open_bound, 0.0)  # normal, friction and limit rows: lower 0
     data[:, 4] = np.where(kind == "friction", 0.0, open_bound)
     data[:, 5] = np.where(kind == "friction", 0.7, 0.0)
     impulse0 = np.where(kind == "open", rng.normal(size=n_rows), np.abs(rng.normal(size=n_rows)))

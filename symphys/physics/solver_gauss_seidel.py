@@ -78,8 +78,11 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     # (R, C * P) matrix took 100 us of the timing quadruped's 450 us step at batch 1
     # (benchmarks/RESULTS.md, "Gauss-Seidel: a gather, nested scans and two carries").
     slot_row = pt.constant(np.where(row_of_slot >= 0, row_of_slot, n_rows))
-    padded_rows = pt.concatenate([row_data, pt.zeros_like(row_data[:, :1])], axis=1)
-    data = padded_rows[:, slot_row].reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 2, 0, 3)
+
+    def to_slots(x):  # (B, R, ...) -> (B, C * P, ...), padding slots zero
+        return pt.concatenate([x, pt.zeros_like(x[:, :1])], axis=1)[:, slot_row]
+
+    data = to_slots(row_data).reshape((n_batch, n_colors, n_slots, row_data.shape[-1])).dimshuffle(1, 2, 0, 3)
 
     def color_step(data, bodies, normal_slots, color, impulse, vel):
         fields, sides = row_fields(data, [None] * n_sides)
@@ -107,8 +110,7 @@ def colored_sweeps(model, rows, row_data, n_sides, impulse0, velocity, n_batch):
     # sweep, and one non-sequence of the sweep scan.  One scan over sweeps x colors needs it tiled
     # per sweep (25 us a step at batch 1); as a non-sequence indexed by color, its gradient is a
     # full-size sum at each of the 560 color steps (gradient 1.5x slower).
-    slot_impulse = pt.concatenate([impulse0, pt.zeros_like(impulse0[:, :1])], axis=1)[:, slot_row]
-    start = (slot_impulse.T.reshape((n_colors, n_slots, n_batch)),
+    start = (to_slots(impulse0).T.reshape((n_colors, n_slots, n_batch)),
              pt.concatenate([velocity.dimshuffle(1, 0, 2), pt.zeros((1, n_batch, 6), dtype=dtype)], axis=0))
     impulses, velocities = scan(sweep, outputs_info=list(start), non_sequences=[data], n_steps=opts.iterations,
                                 name=scan_name("solver_sweeps", model.dtype))
