@@ -33,6 +33,8 @@ import numpy as np
 from bench_core import build
 from results import image_link, write_section
 
+from symphys.model import SolverOptions
+
 
 def measure(n_boxes: int, batch: int, gradient: bool, steps: int, method: str = "jacobi",
             backend: str = "jax") -> dict:
@@ -219,7 +221,7 @@ def main(argv=None):
              f"Machine: {common.machine()}; JAX devices {devices}; "
              f"{time.strftime('%Y-%m-%d')}.  ",
              f"Boxes dropped on the ground, dt 0.01, float32, JAX (Jacobi and Gauss-Seidel 10 sweeps, Newton "
-             f"8 iterations); {args.steps} steps per call; "
+             f"{SolverOptions().newton_iterations} iterations); {args.steps} steps per call; "
              "gradient w.r.t. every initial velocity. Milliseconds per step (per step of the whole batch).", "",
              "| boxes | solver | batch | fwd ms/step | fwd+grad ms/step | grad/fwd | fwd ms/step per world | "
              "compile fwd / grad s |", "|---|---|---|---|---|---|---|---|"]

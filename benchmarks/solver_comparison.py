@@ -33,6 +33,8 @@ import common  # noqa: E402
 import solver_scenes as scenes  # noqa: E402
 from results import write_section  # noqa: E402
 
+from symphys.model import SolverOptions  # noqa: E402
+
 
 def pendulum(method):
     import symphys as sp
@@ -136,7 +138,8 @@ def main(argv=None):
     lines = ["## Solvers compared (`benchmarks/solver_comparison.py`)", "",
              "Command: `python benchmarks/solver_comparison.py " + " ".join(argv or sys.argv[1:]) + "`  ",
              f"Machine: {common.machine()}; {time.strftime('%Y-%m-%d')}. Engine defaults for each method "
-             "(Gauss-Seidel and Jacobi 10 sweeps, joint rows 60 Hz; Newton 8 iterations, rigid_impedance "
+             f"(Gauss-Seidel and Jacobi 10 sweeps, joint rows 60 Hz; Newton {SolverOptions().newton_iterations} "
+             "iterations, rigid_impedance "
              "0.9999, bound_impedance 0.999). See the script's docstring for each model.", "",
              "| method | pendulum period % | pendulum anchor gap mm | 10 g rod + 100 kg bob period % | its fixed-joint "
              "gap mm | hips past stops deg | energy rise % | diagonal slide off deg | timing quadruped fwd s / 10 s "

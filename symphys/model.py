@@ -76,7 +76,12 @@ class SolverOptions:
         ``joint_time_constant``, isotropic friction; see physics/solver_newton.py.
     iterations: fixed number of solver sweeps per time step (a fixed count
         keeps the step reverse-differentiable); Jacobi and Gauss-Seidel.
-    newton_iterations: fixed number of Newton steps per time step.
+    newton_iterations: fixed number of Newton steps per time step.  16 by
+        default: on the timing quadruped (236 rows; joints, limits,
+        saturating servos, sliding feet) 8 left the iterates unconverged,
+        spinning its feet at up to 36 rad/s and giving gradients that
+        disagree with central differences; 16 are within 0.12 rad/s of the
+        converged solve (benchmarks/RESULTS.md, "Newton's iterations").
     newton_gradient: newton: how the gradient follows a rigid contact row
         (bounce, friction) whose proximal memory moves within the step.
         ``"exact"`` (default): through the memory's moves over the Newton
@@ -131,7 +136,7 @@ class SolverOptions:
     gyroscopic: bool = True
     joint_frequency: float = 60.0
     joint_damping_ratio: float = 1.0
-    newton_iterations: int = 8
+    newton_iterations: int = 16
     newton_gradient: str = "exact"
     joint_time_constant: float = 0.02
     rigid_impedance: float = 0.9999
