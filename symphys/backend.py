@@ -19,6 +19,7 @@ Numba work (Numba compiles slowly).
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 GRAPH_LIBRARY = os.environ.get("SYMPHYS_GRAPH", "pytensor").strip().lower()
@@ -95,9 +96,17 @@ def configure_jax() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     if "constant_folding" not in flags:
         os.environ["XLA_FLAGS"] = (flags + " --xla_disable_hlo_passes=constant_folding").strip()
+    import importlib
+
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    # The graph library's JAX dispatch sets JAX's float64 flag for the whole process when it is first
+    # imported, from floatX: imported under a float32 model it would turn float64 off, and float64
+    # graphs would then run in float32.  Imported here it leaves float64 on; float32 graphs run with
+    # it off (``call_context``).
+    with config.change_flags(floatX="float64"):
+        importlib.import_module(f"{_lib.__name__}.link.jax.dispatch")
     cache_dir = os.environ.get(
         "SYMPHYS_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "symphys", "jax")
     )
@@ -112,11 +121,10 @@ def configure_jax() -> None:
 def jax_float64_lost() -> bool:
     """True if JAX's float64 is off in this process although symphys turned it on.
 
-    PyTensor's JAX dispatch turns it off for the whole process when first
-    imported under floatX=float32, i.e. when the process's first JAX function
-    is a float32 model; float64 graphs would then run in float32 silently.
-    (Turning it back on breaks float32 models with joints: their scan carries
-    pick up float64.)
+    The graph library's JAX dispatch turns it off for the whole process when it is
+    first imported under floatX=float32; ``configure_jax`` imports it under
+    float64, so this happens only where something imported it before symphys
+    configured JAX.  float64 graphs would then run in float32 silently.
     """
     import sys
 
@@ -131,6 +139,23 @@ def float_context(dtype: str):
     literal such as ``0.5 * dt``.
     """
     return config.change_flags(floatX=dtype)
+
+
+def call_context(backend: str, dtype: str):
+    """Context in which to call a function compiled from a ``dtype`` graph on ``backend``.
+
+    Python float literals get ``dtype`` (``float_context``), and on JAX a float32 graph runs with
+    JAX's float64 off: with it on, the graph library's JAX sums of float32 arrays (accumulated in
+    float64) return float64, and a float32 model's scan then fails to trace (its carry changes type),
+    once any float64 model has run in the process.
+    """
+    stack = contextlib.ExitStack()
+    stack.enter_context(float_context(dtype))
+    if backend == "jax" and dtype == "float32":
+        import jax
+
+        stack.enter_context(jax.enable_x64(False))
+    return stack
 
 
 def resolve_backend(backend: str | None) -> str:

@@ -73,9 +73,10 @@ class CompiledFunction:
         self.float_type = "float32" if float_types == {"float32"} else "float64"
         if backend == "jax" and self.float_type == "float64" and B.jax_float64_lost():
             raise RuntimeError(
-                "backend='jax': this process ran a float32 model first, and the graph library then turned "
-                "JAX's float64 off for the whole process; this float64 graph would run in float32. "
-                "Run float32 and float64 models in separate processes (or the float64 ones first).")
+                "backend='jax': JAX's float64 is off in this process (the graph library's JAX dispatch was "
+                "imported under floatX=float32 before symphys configured JAX); this float64 graph would run in "
+                "float32. Import symphys and build a model before importing the graph library's JAX dispatch, "
+                "or run float64 models in a separate process.")
         start = time.perf_counter()
         with B.float_context(self.float_type):
             self.cache_path = cache.entry_path(in_leaves + hidden, out_leaves, backend)
@@ -90,7 +91,7 @@ class CompiledFunction:
 
     def __call__(self, *args):
         values = checked_arguments(self, args)
-        with B.float_context(self.float_type):
+        with B.call_context(self.backend, self.float_type):
             out = self.fn(*values, *self.defaults)
         if not isinstance(out, (list, tuple)):
             out = [out]

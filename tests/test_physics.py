@@ -168,9 +168,8 @@ np.save(sys.argv[2], sp.simulate(world.build(), steps=60).position)
 
 
 def test_float32_model_stays_float32_and_matches_float64(tmp_path):
-    # Each dtype in its own process: within one process, a float32 graph
-    # compiled after a float64 graph of the same structure currently fails
-    # in PyTensor's JAX translation (known limitation, see README).
+    # Each dtype in its own process, as a user's scripts would run them (both in one process:
+    # tests/test_timing_quadruped.py).
     import subprocess
     import sys
 

@@ -497,7 +497,7 @@ FLOAT32_GRADIENT_RTOL = 2.5e-6
 
 
 def run_gradient_script(tmp_path, dtype, literals="model"):
-    """Gradients from a fresh process (JAX cannot run float32 and float64 models in one process),
+    """Gradients from a fresh process (each dtype as a user's script would run it),
     with the symphys this process imported; ``literals``: "model" builds the loss in the model's
     float context, "python" as written (float64 literals)."""
     script = tmp_path / "gradients.py"

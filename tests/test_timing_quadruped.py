@@ -25,8 +25,7 @@ def test_controllers_have_the_papers_weight_counts():
 
 @pytest.fixture(scope="module")
 def standing():
-    """2 s with every servo holding 0 rad (colored Gauss-Seidel; float64: a float32 model first would
-    turn JAX's float64 off for this test process, see the last test)."""
+    """2 s with every servo holding 0 rad (colored Gauss-Seidel, float64)."""
     model = timing_table.load_model("float64")
     return model, sp.simulate(model, model.initial_state(), steps=200)
 
@@ -74,24 +73,33 @@ def test_mujoco_reads_the_same_file():
     np.testing.assert_allclose(np.sort(m.body_mass[1:]), np.sort(ours.body_mass), rtol=1e-6)
 
 
-def test_float64_after_a_float32_function_is_refused_not_silently_float32():
-    """PyTensor's JAX dispatch, first imported under floatX=float32, turns JAX's float64 off
-    for the process; a float64 model compiled after it must say so, not run in float32."""
+def test_float32_and_float64_models_run_in_one_process_in_either_order():
+    """A hinged pendulum simulated in float32 and float64 in one process, in both orders: each runs in
+    its own precision.  (PyTensor's JAX dispatch sets JAX's float64 flag when first imported; before
+    session 17 a float64 model after a float32 one was refused, and a float32 model with joints after a
+    float64 one failed to trace: its scan carry turned float64.)"""
+    import json
     import subprocess
 
     script = (
-        "import numpy as np, symphys as sp\n"
-        "def fall(dtype):\n"
+        "import json, sys, numpy as np, symphys as sp\n"
+        "def swing(dtype):\n"
         "    world = sp.World(dt=0.01, dtype=dtype)\n"
-        "    world.add_sphere(radius=0.1, mass=1.0, position=(0, 0, 1))\n"
+        "    bob = world.add_box(half_extents=(0.05, 0.05, 0.05), mass=1.0, position=(0, 0.3, -0.4))\n"
+        "    world.add_hinge(None, bob, anchor=(0, 0, 0), axis=(1, 0, 0))\n"
         "    model = world.build()\n"
-        "    return np.asarray(sp.simulate(model, model.initial_state(), steps=3, backend='jax').position)\n"
-        "assert fall('float32').dtype == np.float32\n"
-        "try:\n"
-        "    fall('float64')\n"
-        "except RuntimeError as error:\n"
-        "    print('refused:', error)\n"
+        "    return np.asarray(sp.simulate(model, model.initial_state(), steps=100, backend='jax').position)\n"
+        "out = {dtype: swing(dtype) for dtype in sys.argv[1:]}\n"
+        "print(json.dumps({d: [str(p.dtype), p[-1, 0].tolist()] for d, p in out.items()}))\n"
     )
     env = dict(os.environ, SYMPHYS_CACHE_DIR="")  # compile in the child, not from the cache
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.startswith("refused:") and "separate processes" in out.stdout
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script, *order], capture_output=True, text=True,
+                                      env=env, check=True).stdout.splitlines()[-1])
+            for order in (("float32", "float64"), ("float64", "float32"))]
+    for run in runs:
+        assert [run[d][0] for d in ("float32", "float64")] == ["float32", "float64"]
+    double = np.array(runs[0]["float64"][1])
+    assert np.abs(double - [0, 0.3, -0.4]).max() > 0.05  # it swung
+    np.testing.assert_array_equal(runs[1]["float64"][1], double)  # float64 in both orders, to the bit
+    np.testing.assert_allclose(runs[0]["float32"][1], double, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(runs[1]["float32"][1], runs[0]["float32"][1])
