@@ -172,10 +172,13 @@ def measure(engine: str, controller_name: str, batch: int, gradient: bool, steps
                     grad_norm=None, finite=bool(np.isfinite(distance)))
     import jax
 
-    fn = (mjx_function if engine == "mjx" else brax_function)(batch, steps, gradient)
-    # jit compiles at the first call: that call's time is the compile time.
-    best, out, compile_s = common.time_calls(lambda w: jax.block_until_ready(fn(w)),
-                                             [[jax.numpy.asarray(w) for w in weights]])
+    # JAX's default, float64 off, as the engines' users run them: symphys keeps it on in its process
+    # (when the timing table runs the peers) and turns it off only for its own float32 functions.
+    with jax.enable_x64(False):
+        fn = (mjx_function if engine == "mjx" else brax_function)(batch, steps, gradient)
+        # jit compiles at the first call: that call's time is the compile time.
+        best, out, compile_s = common.time_calls(lambda w: jax.block_until_ready(fn(w)),
+                                                 [[jax.numpy.asarray(w) for w in weights]])
     distance = float(out[0] if gradient else out)
     grad_norm = float(np.sqrt(sum(float(np.sum(np.square(np.asarray(g)))) for g in out[1]))) if gradient else None
     finite = bool(np.isfinite(distance) and (grad_norm is None or np.isfinite(grad_norm)))
