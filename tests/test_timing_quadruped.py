@@ -93,9 +93,11 @@ def test_float32_and_float64_models_run_in_one_process_in_either_order():
         "print(json.dumps({d: [str(p.dtype), p[-1, 0].tolist()] for d, p in out.items()}))\n"
     )
     env = dict(os.environ, SYMPHYS_CACHE_DIR="")  # compile in the child, not from the cache
-    runs = [json.loads(subprocess.run([sys.executable, "-c", script, *order], capture_output=True, text=True,
-                                      env=env, check=True).stdout.splitlines()[-1])
-            for order in (("float32", "float64"), ("float64", "float32"))]
+    runs = []
+    for order in (("float32", "float64"), ("float64", "float32")):
+        done = subprocess.run([sys.executable, "-c", script, *order], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, f"{order}: {done.stderr[-2000:]}"
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
     for run in runs:
         assert [run[d][0] for d in ("float32", "float64")] == ["float32", "float64"]
     double = np.array(runs[0]["float64"][1])
