@@ -25,23 +25,16 @@ import sys
 
 import common
 import numpy as np
+import solver_scenes as scenes
 import timing_table
 from results import write_section
 
 import symphys as sp
 
-SERVO_TARGET = 0.5  # rad
 CONVERGENCE_STEPS = 12
 GRADIENT_STEPS = 25
 SCAN_POINTS = 41
 SCAN_HALF_WIDTH = 1e-4
-
-
-def servo_run(model, targets):
-    state = sp.symbolic_state(model)
-    _, trajectory = sp.rollout(model, state, CONVERGENCE_STEPS, controls=np.tile(targets, (CONVERGENCE_STEPS, 1)))
-    fn = sp.compile([state.position], [trajectory.velocity, trajectory.angular_velocity])
-    return [np.asarray(x) for x in fn(model.initial_state().position)]
 
 
 def load(dtype, iterations):
@@ -87,11 +80,11 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
     args = parser.parse_args()
     reference = load("float64", args.reference)
-    targets = SERVO_TARGET * np.random.default_rng(1).uniform(-1, 1, reference.n_motors)
-    reference_velocity, reference_spin = servo_run(reference, targets)
+    targets = scenes.quadruped_servo_targets(reference.n_motors)
+    reference_velocity, reference_spin = scenes.servo_run(reference, CONVERGENCE_STEPS, targets)
     rows = []
     for k in args.iterations:
-        velocity, spin = servo_run(load("float64", k), targets)
+        velocity, spin = scenes.servo_run(load("float64", k), CONVERGENCE_STEPS, targets)
         exact, median_slope, largest_jump = gradient_check(k)
         forward_s, gradient_s, norm = timing(k)
         row = dict(iterations=k, velocity_error=float(np.abs(velocity - reference_velocity).max()),
@@ -104,7 +97,7 @@ def main() -> None:
         lines = ["## Newton's iterations on the timing quadruped (`benchmarks/newton_iterations.py`)", "",
                  f"Command: `python benchmarks/newton_iterations.py {' '.join(sys.argv[1:])}`  ",
                  f"Machine: {common.machine()}. Convergence: {CONVERGENCE_STEPS} steps from rest under constant "
-                 f"servo targets (uniform in +-{SERVO_TARGET} rad, seed 1), errors against {args.reference} "
+                 f"servo targets (uniform in +-{scenes.SERVO_TARGET} rad, seed 1), errors against {args.reference} "
                  f"iterations (the converged robot turns at {np.abs(reference_spin).max():.2f} rad/s at most), "
                  f"float64. Gradient: the timing table's loss over {GRADIENT_STEPS} steps, float64, along a random "
                  f"unit direction of the small controller's weights, sampled at {SCAN_POINTS} points within "

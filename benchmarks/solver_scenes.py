@@ -1,4 +1,5 @@
-"""Scenes that tell the solvers apart, shared by benchmarks/solver_comparison.py and tests/test_solver_newton.py.
+"""Scenes that tell the solvers apart, shared by benchmarks/solver_comparison.py, benchmarks/newton_iterations.py
+and tests/test_solver_newton.py.
 
 Each builder returns a Model (and, where one exists, the closed-form figure to compare with); the caller
 simulates it, so tests and benchmarks choose their own steps, parameters and checks.
@@ -11,6 +12,7 @@ import numpy as np
 G = 9.81  # m/s^2
 PENDULUM_DT = 0.005  # s
 ROD_HALF_WIDTH = 0.01  # m, half the side of the composite pendulum's square rod
+SERVO_TARGET = 0.5  # rad, the largest of the timing quadruped's constant servo targets (servo_run)
 
 
 def crossing_period(x, dt):
@@ -72,6 +74,21 @@ def pushed_quadruped_angles(method, seconds=3.0, **solver):
     symbolic = sp.symbolic_state(model)
     _, trajectory = sp.rollout(model, symbolic, int(round(seconds / model.dt)))
     return sp.compile([symbolic.velocity], [sp.joint_angles(model, trajectory)])(state.velocity)[0]
+
+
+def quadruped_servo_targets(n_motors, seed=1):
+    """Constant servo targets (rad), uniform in +-SERVO_TARGET (seeded)."""
+    return SERVO_TARGET * np.random.default_rng(seed).uniform(-1, 1, n_motors)
+
+
+def servo_run(model, steps, targets):
+    """(velocity, angular velocity) (steps + 1, N, 3) of ``model`` from rest with constant servo targets."""
+    import symphys as sp
+
+    state = sp.symbolic_state(model)
+    _, trajectory = sp.rollout(model, state, steps, controls=np.tile(targets, (steps, 1)))
+    fn = sp.compile([state.position], [trajectory.velocity, trajectory.angular_velocity])
+    return [np.asarray(x) for x in fn(model.initial_state().position)]
 
 
 def tumbling_robot(method):

@@ -20,6 +20,7 @@ Numba work (Numba compiles slowly).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import warnings
 
@@ -97,17 +98,9 @@ def configure_jax() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     if "constant_folding" not in flags:
         os.environ["XLA_FLAGS"] = (flags + " --xla_disable_hlo_passes=constant_folding").strip()
-    import importlib
-
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    # The graph library's JAX dispatch sets JAX's float64 flag for the whole process when it is first
-    # imported, from floatX: imported under a float32 model it would turn float64 off, and float64
-    # graphs would then run in float32.  Imported here it leaves float64 on; float32 graphs run with
-    # it off (``call_context``).
-    with config.change_flags(floatX="float64"):
-        importlib.import_module(f"{_lib.__name__}.link.jax.dispatch")
     cache_dir = os.environ.get(
         "SYMPHYS_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "symphys", "jax")
     )
@@ -123,9 +116,9 @@ def jax_float64_lost() -> bool:
     """True if JAX's float64 is off in this process although symphys turned it on.
 
     The graph library's JAX dispatch turns it off for the whole process when it is
-    first imported under floatX=float32; ``configure_jax`` imports it under
-    float64, so this happens only where something imported it before symphys
-    configured JAX.  float64 graphs would then run in float32 silently.
+    first imported under floatX=float32; ``make_mode`` imports it under float64,
+    so this happens only where something imported it before symphys's first
+    compile.  float64 graphs would then run in float32 silently.
     """
     import sys
 
@@ -193,6 +186,13 @@ def make_mode(backend: str | None = None) -> Mode:
         raise ValueError(f"backend={backend!r} is not available: {missing}")
     if backend == "jax":
         configure_jax()
+        # The graph library's JAX dispatch sets JAX's float64 flag for the whole process when it is
+        # first imported, from floatX: imported under a float32 model it would turn float64 off, and
+        # float64 graphs would then run in float32.  Imported here, before any compile, it leaves
+        # float64 on; float32 graphs run with it off (``call_context``).  Not in ``configure_jax``: a
+        # process that only loads saved functions never needs it (0.3 s of imports).
+        with config.change_flags(floatX="float64"):
+            importlib.import_module(f"{_lib.__name__}.link.jax.dispatch")
         return Mode(linker="jax", optimizer="fast_compile").excluding(*SLOW_REWRITES)
     if backend == "c":
         return Mode(linker="cvm", optimizer="fast_run")

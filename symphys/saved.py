@@ -50,7 +50,7 @@ def save(compiled, path, arguments=None) -> None:
     # Hidden inputs are saved and fed in their graph variables' dtypes, as PyTensor's call converts them.
     defaults = [np.asarray(value, dtype=var.dtype) for var, value in zip(compiled.hidden_inputs, compiled.defaults)]
     specs += [jax.ShapeDtypeStruct(value.shape, value.dtype) for value in defaults]
-    with B.call_context("jax", compiled.float_type):
+    with _call_context(compiled.float_type):
         exported = export.export(jax.jit(B.jax_function(compiled.fn)))(*specs)
     serialized = np.frombuffer(bytes(exported.serialize()), dtype=np.uint8)
     meta = dict(format=FORMAT, versions=_versions(), float_type=compiled.float_type,
@@ -111,10 +111,8 @@ class SavedFunction:
         self._call = jax.jit(self._exported.call)
 
     def __call__(self, *args):
-        from . import backend as B
-
         values = checks.call_arguments(args, self.input_names, self._input_dims, self.input_dtypes)
-        with B.call_context("jax", self.float_type):
+        with _call_context(self.float_type):
             out = self._call(*values, *self.defaults)
         if not isinstance(out, (list, tuple)):
             out = [out]
@@ -126,10 +124,15 @@ class SavedFunction:
 
         specs = [jax.ShapeDtypeStruct(s, d) for s, d in zip(self.input_shapes, self.input_dtypes)]
         specs += [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in self.defaults]
-        from . import backend as B
-
-        with B.call_context("jax", self.float_type):
+        with _call_context(self.float_type):
             self._call.lower(*specs).compile()
+
+
+def _call_context(float_type: str):
+    """backend.call_context for a saved (JAX) function of ``float_type``."""
+    from . import backend as B
+
+    return B.call_context("jax", float_type)
 
 
 def _input_shapes(compiled, arguments) -> list:

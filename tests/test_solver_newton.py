@@ -306,15 +306,6 @@ def test_fixed_memory_newton_gradient_errs_by_about_one_minus_the_impedance():
 
 
 CONVERGED_ITERATIONS = 64  # the reference: 32 iterations are within 0.02 rad/s of it here
-SERVO_TARGET = 0.5  # rad, the largest constant servo target (seeded, uniform in +-)
-
-
-def servo_run(model, steps, targets):
-    """(velocity, angular velocity) (steps + 1, N, 3) of ``model`` from rest with constant servo targets."""
-    state = sp.symbolic_state(model)
-    _, trajectory = sp.rollout(model, state, steps, controls=np.tile(targets, (steps, 1)))
-    fn = sp.compile([state.position], [trajectory.velocity, trajectory.angular_velocity])
-    return [np.asarray(x) for x in fn(model.initial_state().position)]
 
 
 def test_default_newton_iterations_converge_on_a_quadruped_on_its_feet():
@@ -327,9 +318,9 @@ def test_default_newton_iterations_converge_on_a_quadruped_on_its_feet():
                         "timing_quadruped.xml")
     default = sp.load_mjcf(path, method="newton").build()
     converged = sp.load_mjcf(path, method="newton", newton_iterations=CONVERGED_ITERATIONS).build()
-    targets = SERVO_TARGET * np.random.default_rng(1).uniform(-1, 1, default.n_motors)
-    velocity, spin = servo_run(default, 12, targets)
-    reference_velocity, reference_spin = servo_run(converged, 12, targets)
+    targets = scenes.quadruped_servo_targets(default.n_motors)
+    velocity, spin = scenes.servo_run(default, 12, targets)
+    reference_velocity, reference_spin = scenes.servo_run(converged, 12, targets)
     assert np.abs(reference_spin).max() < 5.0  # rad/s: the converged robot settles onto its feet
     assert np.abs(spin).max() < 5.0
     # Measured with 16 iterations: 0.044 m/s and 0.12 rad/s (8 iterations: 3.3 m/s and 37 rad/s).
