@@ -34,8 +34,10 @@ if GRAPH_LIBRARY == "pytensor":
     import pytensor as _lib
     import pytensor.tensor as pt
     from pytensor.compile.aliasing import add_supervisor_to_fgraph as _add_supervisor
+    from pytensor.compile.builders import OpFromGraph as _OpFromGraph
     from pytensor.compile.io import In as _In
     from pytensor.compile.mode import Mode
+    from pytensor.gradient import DisconnectedType as _DisconnectedType
     from pytensor.graph.basic import Constant, Variable
     from pytensor.graph.fg import FunctionGraph as _FunctionGraph
     from pytensor.graph.traversal import applys_between, graph_inputs, toposort
@@ -48,12 +50,21 @@ if GRAPH_LIBRARY == "pytensor":
     def _protect_inputs(fgraph):
         _add_supervisor(fgraph, [_In(v) for v in fgraph.inputs])
 
+
+    class _CustomGradientOp(_OpFromGraph):
+        """An inlined op with its own pullback that pickles: its cache of built pullbacks holds local
+        functions, and is rebuilt after unpickling."""
+
+        def __getstate__(self):
+            return {**self.__dict__, "_lop_op_cache": {}, "_rop_op_cache": None}
     DEFAULT_BACKEND = "jax"
 else:  # pragma: no cover - exercised by the Aesara lane only
     import aesara as _lib
     import aesara.tensor as pt
+    from aesara.compile.builders import OpFromGraph as _OpFromGraph
     from aesara.compile.function.types import Supervisor as _Supervisor
     from aesara.compile.mode import Mode
+    from aesara.gradient import DisconnectedType as _DisconnectedType
     from aesara.graph.basic import Constant, Variable, applys_between, graph_inputs
     from aesara.graph.basic import io_toposort as _io_toposort
     from aesara.graph.fg import FunctionGraph as _FunctionGraph
@@ -73,6 +84,7 @@ else:  # pragma: no cover - exercised by the Aesara lane only
     def _protect_inputs(fgraph):
         fgraph.attach_feature(_Supervisor(fgraph.inputs))
 
+    _CustomGradientOp = _OpFromGraph
     DEFAULT_BACKEND = "c"
 
 config = _lib.config
@@ -169,6 +181,12 @@ def resolve_backend(backend: str | None) -> str:
 # symmetric.  On symphys's graphs each query walks the graph above it again after every change:
 # a third of the rewriter's time on a three-link Newton chain's gradient (89 s -> 57 s), for no run-time gain
 # on JAX (0.65 s against 0.69 s per run).
+# The scan rewrites that fast_compile leaves out and that JAX needs: unused scan outputs dropped, and a
+# carry whose history nobody reads kept as a loop carry instead of stacked at every step.  Without them
+# every nested scan (the solver's sweeps and colors) wrote its whole history, and the solver's
+# pullback tape was computed in the forward pass too: the timing quadruped's forward took 0.15 s per
+# 10 s instead of 0.12, with its gradient 0.74 s instead of 0.55 (benchmarks/RESULTS.md).
+SCAN_MEMORY_REWRITES = ("scan_remove_unused", "scan_save_mem_no_prealloc", "scan_sit_sot_to_untraced")
 SLOW_REWRITES = ("selection_dot_to_indexing", "dot_diag_to_elemwise", "useless_symmetric_transpose")
 
 
@@ -193,7 +211,7 @@ def make_mode(backend: str | None = None) -> Mode:
         # process that only loads saved functions never needs it (0.3 s of imports).
         with config.change_flags(floatX="float64"):
             importlib.import_module(f"{_lib.__name__}.link.jax.dispatch")
-        return Mode(linker="jax", optimizer="fast_compile").excluding(*SLOW_REWRITES)
+        return Mode(linker="jax", optimizer="fast_compile").excluding(*SLOW_REWRITES).including(*SCAN_MEMORY_REWRITES)
     if backend == "c":
         return Mode(linker="cvm", optimizer="fast_run")
     return Mode(linker="numba", optimizer="fast_run")
@@ -205,10 +223,12 @@ def _scan_names(outputs) -> list:
     stack = [list(outputs)]
     while stack:
         for node in toposort(stack.pop()):
-            if isinstance(node.op, Scan) and id(node.op) not in seen:
+            inner = inner_graph(node.op)
+            if inner is not None and id(node.op) not in seen:
                 seen.add(id(node.op))
-                found.append(node.op.name or "scan")
-                stack.append(list(node.op.inner_outputs))
+                if isinstance(node.op, Scan):
+                    found.append(node.op.name or "scan")
+                stack.append(inner)
     return found
 
 
@@ -292,6 +312,44 @@ def scale_gradient(x, alpha: float):
     return alpha * x + (1.0 - alpha) * zero_grad(x)
 
 
+class _ZeroFilledPullback:
+    """A pullback that receives zeros, not a disconnected type, for outputs the cost does not use."""
+
+    def __init__(self, pullback):
+        self.pullback = pullback
+
+    def __call__(self, inputs, outputs, output_gradients):
+        output_gradients = [pt.zeros_like(out) if isinstance(g.type, _DisconnectedType) else g
+                            for out, g in zip(outputs, output_gradients)]
+        return self.pullback(inputs, outputs, output_gradients)
+
+
+def custom_gradient_missing() -> str | None:
+    """Why ``custom_gradient`` cannot be used with the selected graph library (None if it can)."""
+    if GRAPH_LIBRARY == "aesara":
+        return ("Aesara's OpFromGraph passes the gradient of an output the cost does not use to its pullback as "
+                "a disconnected type, which the pullback's own op refuses")
+    return None
+
+
+def custom_gradient(forward, pullback, inputs: list, name: str) -> list:
+    """The outputs of ``forward(*inputs)``, with ``pullback`` as their gradient instead of the automatic one.
+
+    forward: builds a list of outputs from graph variables of the inputs' types.  pullback(inputs,
+    outputs, output_gradients): one gradient per input, from the op's inputs, outputs and the
+    gradients of the cost with respect to the outputs (zeros for an output the cost does not use).
+    It must pickle (a bound method of a module-level class) for compiled functions to be cached.
+    The op is inlined at compile time: the compiled forward is forward's own graph.  PyTensor only
+    (``custom_gradient_missing``).
+    """
+    missing = custom_gradient_missing()
+    if missing:
+        raise NotImplementedError(f"custom_gradient: {missing}")
+    inner = [x.type() for x in inputs]
+    op = _CustomGradientOp(inner, list(forward(*inner)), inline=True, name=name, pullback=_ZeroFilledPullback(pullback))
+    return op(*inputs, return_list=True)
+
+
 def cholesky_solve(matrix, rhs):
     """x with ``matrix @ x = rhs``, batched: matrix (..., n, n) symmetric positive definite, rhs (..., n).
 
@@ -372,6 +430,7 @@ def graph_fingerprint(inputs, outputs) -> str:
         described += [f"{p}={getattr(op, p)!r}" for p in props]
         if isinstance(op, Scan):
             described.append(repr(op.info))
+        if hasattr(op, "inner_outputs"):  # Scan, and the ops of custom_gradient
             described.append(graph_fingerprint(op.inner_inputs, op.inner_outputs))
         if hasattr(op, "scalar_op"):
             described.append(repr(op.scalar_op))
@@ -382,13 +441,20 @@ def graph_fingerprint(inputs, outputs) -> str:
     return digest.hexdigest()
 
 
+def inner_graph(op) -> list | None:
+    """The outputs of ``op``'s inner graph (a Scan's step, a ``custom_gradient`` op's forward graph),
+    or None for an op without one."""
+    return list(op.inner_outputs) if isinstance(op, (Scan, _OpFromGraph)) else None
+
+
 def count_nodes(outputs, inner: bool = True) -> dict:
-    """Apply-node counts of a graph: outer graph, inner graphs of Scans, total."""
+    """Apply-node counts of a graph: outer graph, inner graphs (of Scans and custom-gradient ops), total."""
     outer = list(toposort(outputs))
     stats = {"outer": len(outer), "scans": [], "total": len(outer)}
     for node in outer:
-        if inner and isinstance(node.op, Scan):
-            sub = count_nodes(node.op.inner_outputs)
+        inner_outputs = inner_graph(node.op) if inner else None
+        if inner_outputs is not None:
+            sub = count_nodes(inner_outputs)
             stats["scans"].append({"name": node.op.name, **sub})
             stats["total"] += sub["total"]
     return stats

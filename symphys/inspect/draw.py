@@ -42,6 +42,8 @@ def _op_label(node) -> str:
     op = node.op
     if isinstance(op, B.Scan):
         return f"Scan {op.name}"
+    if B.inner_graph(op) is not None:
+        return f"{op.name} (own gradient)"
     scalar = getattr(op, "scalar_op", None)
     if scalar is not None:
         fused = B.composite_size(scalar)
@@ -87,9 +89,9 @@ def _panels(outputs, groups: dict | None, inner: bool, title: str, constants: bo
         label = _op_label(node) + (f" +{n_constants}c" if n_constants else "")
         target = key_of(node, label, "op", PART_COLORS.get(groups.get(node), "#eeeeee"))
         edges += [(source, target) for source in sources]
-        if inner and isinstance(node.op, B.Scan):
-            inner_panels += _panels(node.op.inner_outputs, groups, inner,
-                                    f"inner graph of Scan {node.op.name}", constants)
+        inner_outputs = B.inner_graph(node.op) if inner else None
+        if inner_outputs is not None:
+            inner_panels += _panels(inner_outputs, groups, inner, f"inner graph of {_op_label(node)}", constants)
     for i, var in enumerate(outputs):
         sink = key_of(f"output {i}", var.name or f"output {i}", "output")
         if var.owner is not None:

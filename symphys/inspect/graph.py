@@ -89,12 +89,13 @@ def hlo_size(fn: CompiledFunction, *args) -> dict:
 
 
 def all_nodes(outputs) -> list:
-    """Apply nodes of a graph and, recursively, of its scans' inner graphs."""
+    """Apply nodes of a graph and, recursively, of its inner graphs (scans, custom-gradient ops)."""
     found = []
     for node in B.toposort(outputs):
         found.append(node)
-        if isinstance(node.op, B.Scan):
-            found += all_nodes(node.op.inner_outputs)
+        inner = B.inner_graph(node.op)
+        if inner is not None:
+            found += all_nodes(inner)
     return found
 
 
@@ -108,8 +109,8 @@ def stage_nodes(data: StepData, outputs=None) -> dict:
     unconstrained velocity v* = v + dt M^-1 f; constraint rows: row
     Jacobians, bounds and targets (contacts, friction, joints, limits,
     motors); solver setup: effective masses, compliances and the gathers
-    around the solver's scan; solver sweeps: the scan's inner graph (one
-    projected sweep, repeated ``iterations`` times at run time);
+    around the solver's scan; solver sweeps: the inner graphs of the solver's
+    scan or op (one projected sweep, repeated ``iterations`` times at run time);
     integration: everything after the solver (x += dt v, quaternions).
     Each node is in one stage: a node shared by several is in the first.
     """
@@ -125,8 +126,9 @@ def stage_nodes(data: StepData, outputs=None) -> dict:
     for node in nodes:
         stage_of[node] = ("forces" if node in forces else "constraint rows" if node in rows
                           else "solver setup" if node in solver else "integration")
-        if isinstance(node.op, B.Scan):
-            for inner in all_nodes(node.op.inner_outputs):
+        inner_outputs = B.inner_graph(node.op)
+        if inner_outputs is not None:
+            for inner in all_nodes(inner_outputs):
                 stage_of[inner] = "solver sweeps"
     stages = {name: [] for name in PART_NAMES}
     for node, name in stage_of.items():
