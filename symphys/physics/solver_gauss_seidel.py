@@ -132,9 +132,9 @@ class ColoredSolver:
     color loop ran three times in a step's gradient (the forward pass, the time scan's backward pass,
     the sweep scan's), and a backward color step was 44 XLA kernels.  With this pullback it runs twice
     (forward, then again with the tape) and a backward color step is 35 kernels: the timing quadruped's
-    forward and gradient take 0.55-0.59 s per 10 s instead of 0.82 (batch 1, float32, JAX,
-    benchmarks/RESULTS.md).  The pullback equals the
-    automatic gradient to round-off (tests/test_solver_gauss_seidel.py).
+    forward and gradient take 0.51 s per 10 s instead of 0.72 (batch 1, float32, JAX, with the scan
+    memory rewrites of ``backend.make_mode``; benchmarks/RESULTS.md, "Gauss-Seidel's own pullback").
+    The pullback equals the automatic gradient to round-off (tests/test_solver_gauss_seidel.py).
     """
 
     def __init__(self, layout: ColorLayout, sweeps: int, relaxation: float, dtype: str):
