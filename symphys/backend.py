@@ -50,13 +50,13 @@ if GRAPH_LIBRARY == "pytensor":
     def _protect_inputs(fgraph):
         _add_supervisor(fgraph, [_In(v) for v in fgraph.inputs])
 
-
     class _CustomGradientOp(_OpFromGraph):
         """An inlined op with its own pullback that pickles: its cache of built pullbacks holds local
         functions, and is rebuilt after unpickling."""
 
         def __getstate__(self):
             return {**self.__dict__, "_lop_op_cache": {}, "_rop_op_cache": None}
+
     DEFAULT_BACKEND = "jax"
 else:  # pragma: no cover - exercised by the Aesara lane only
     import aesara as _lib
@@ -181,20 +181,23 @@ def resolve_backend(backend: str | None) -> str:
 # symmetric.  On symphys's graphs each query walks the graph above it again after every change:
 # a third of the rewriter's time on a three-link Newton chain's gradient (89 s -> 57 s), for no run-time gain
 # on JAX (0.65 s against 0.69 s per run).
+SLOW_REWRITES = ("selection_dot_to_indexing", "dot_diag_to_elemwise", "useless_symmetric_transpose")
+
 # The scan rewrites that fast_compile leaves out and that JAX needs: unused scan outputs dropped, and a
 # carry whose history nobody reads kept as a loop carry instead of stacked at every step.  Without them
-# every nested scan (the solver's sweeps and colors) wrote its whole history, and the solver's
-# pullback tape was computed in the forward pass too: the timing quadruped's forward took 0.15 s per
-# 10 s instead of 0.12, with its gradient 0.74 s instead of 0.55 (benchmarks/RESULTS.md).
+# every nested scan (the solver's sweeps and colors) wrote its whole history at every step, and
+# Gauss-Seidel's pullback tape was computed in passes without a gradient: the timing quadruped took
+# 0.136 s per 10 s forward instead of 0.094, and 0.713 s with the gradient instead of 0.514
+# (benchmarks/RESULTS.md, "Gauss-Seidel's own pullback").
 SCAN_MEMORY_REWRITES = ("scan_remove_unused", "scan_save_mem_no_prealloc", "scan_sit_sot_to_untraced")
-SLOW_REWRITES = ("selection_dot_to_indexing", "dot_diag_to_elemwise", "useless_symmetric_transpose")
 
 
 def make_mode(backend: str | None = None) -> Mode:
     """Compile mode for ``backend``; the same mode is used for every scan.
 
-    JAX runs with the ``fast_compile`` rewrites: the rewriter, not code
-    generation, dominates compile time and XLA optimizes the result anyway.
+    JAX runs with the ``fast_compile`` rewrites plus ``SCAN_MEMORY_REWRITES``:
+    the rewriter, not code generation, dominates compile time and XLA
+    optimizes the result anyway.
     C and Numba need the full ``fast_run`` rewrites (fusion, in-place) to be
     fast at run time.
     """
