@@ -84,7 +84,6 @@ else:  # pragma: no cover - exercised by the Aesara lane only
     def _protect_inputs(fgraph):
         fgraph.attach_feature(_Supervisor(fgraph.inputs))
 
-    _CustomGradientOp = _OpFromGraph
     DEFAULT_BACKEND = "c"
 
 config = _lib.config

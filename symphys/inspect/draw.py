@@ -42,8 +42,8 @@ def _op_label(node) -> str:
     op = node.op
     if isinstance(op, B.Scan):
         return f"Scan {op.name}"
-    if B.inner_graph(op) is not None:
-        return f"{op.name} (own gradient)"
+    if B.inner_graph(op) is not None:  # an op with an inner graph, e.g. the Gauss-Seidel sweeps' custom_gradient op
+        return f"{op.name or 'op'} (inner graph)"
     scalar = getattr(op, "scalar_op", None)
     if scalar is not None:
         fused = B.composite_size(scalar)

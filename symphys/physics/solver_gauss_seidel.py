@@ -9,7 +9,7 @@ import numpy as np
 from ..backend import custom_gradient, custom_gradient_missing, float_context, pt, scan, scan_name
 from .batching import batch_size
 from .rows import project
-from .sweeps import row_fields, row_update
+from .sweeps import row_bounds, row_fields, row_update, unprojected_update
 
 
 def color_rows(body_a: np.ndarray, body_b: np.ndarray) -> np.ndarray:
@@ -205,10 +205,8 @@ class ColoredSolver:
             fields, sides = self._fields(data)
             current, row_velocity, normal_impulse = tape[..., 0], tape[..., 1], tape[..., 2]
             body_velocity = [tape[..., 3 + 6 * i:9 + 6 * i] for i in range(n_sides)]
-            friction_bound = fields["friction"] * normal_impulse
-            lower, upper = fields["lower"] - friction_bound, fields["upper"] + friction_bound
-            residual = row_velocity - fields["target"] + fields["compliance"] * current
-            free = current - relaxation * fields["inv_den"] * residual
+            lower, upper = row_bounds(fields, fields["friction"] * normal_impulse)
+            free = unprojected_update(current, row_velocity, fields, relaxation)  # as in the forward color step
             change = project(free, lower, upper) - current
             g_body = [g_vel[bodies[:, i]] for i in range(n_sides)]  # (P, B, 6) per side
             g_through_bodies = sum(pt.sum(minv_jt * g, axis=-1) for (_, _, minv_jt), g in zip(sides, g_body))
@@ -224,6 +222,7 @@ class ColoredSolver:
             step = relaxation * fields["inv_den"]
             g_row_velocity = -step * g_free
             g_bound_width = g_upper - g_lower
+            residual = row_velocity - fields["target"] + fields["compliance"] * current
             g_fields = [-g_row_velocity, -step * current * g_free, -relaxation * residual * g_free,
                         g_lower, g_upper, normal_impulse * g_bound_width]
             g_sides = []

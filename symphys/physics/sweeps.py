@@ -66,5 +66,16 @@ def row_update(impulse, constraint_velocity, fields, friction_bound, relaxation)
 
     friction_bound: mu * the normal row's impulse (N s), widening the bounds.
     """
+    return project(unprojected_update(impulse, constraint_velocity, fields, relaxation),
+                   *row_bounds(fields, friction_bound))
+
+
+def unprojected_update(impulse, constraint_velocity, fields, relaxation):
+    """The row update before its projection: impulse + relaxation * delta (N s or N m s)."""
     delta = -(constraint_velocity - fields["target"] + fields["compliance"] * impulse) * fields["inv_den"]
-    return project(impulse + relaxation * delta, fields["lower"] - friction_bound, fields["upper"] + friction_bound)
+    return impulse + relaxation * delta
+
+
+def row_bounds(fields, friction_bound):
+    """(lower, upper) bounds of the rows' impulses, widened by friction_bound (mu * normal impulse)."""
+    return fields["lower"] - friction_bound, fields["upper"] + friction_bound
